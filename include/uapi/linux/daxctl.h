@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * daxctl(2): make the block map of a DAX file immutable ("static-dax").
+ *
+ * This is the project's copy of the header that kernel/patches adds as
+ * include/uapi/linux/daxctl.h; keep the two identical.
+ */
+#ifndef _UAPI_LINUX_DAXCTL_H
+#define _UAPI_LINUX_DAXCTL_H
+
+/* Flags for daxctl(2); the values are the 2017 RFC's. */
+#define DAXCTL_F_GET		(1U << 0)	/* report the state, change nothing */
+#define DAXCTL_F_DAX		(1U << 1)	/* reserved: rejected with EINVAL */
+#define DAXCTL_F_STATIC		(1U << 2)	/* static-dax: block map immutable */
+
+#define DAXCTL_VALID_FLAGS	(DAXCTL_F_GET | DAXCTL_F_STATIC)
+
+/* Largest extent alignment daxctl() accepts; 0 means PAGE_SIZE. */
+#define DAXCTL_ALIGN_MAX	(1U << 30)
+
+/*
+ * The syscall number, for userspace built against headers that lack it.
+ * x86_64 and the architectures generated from scripts/syscall.tbl share
+ * it; it sits well above the numbers upstream has handed out so far.
+ */
+#ifndef __NR_daxctl
+#if (defined(__x86_64__) && !defined(__ILP32__)) || defined(__aarch64__) || \
+	defined(__riscv) || defined(__loongarch__)
+#define __NR_daxctl		500
+#endif
+#endif
+
+#endif /* _UAPI_LINUX_DAXCTL_H */
