@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libdaxfile: static-dax files and the CPU persistence primitives.
+ *
+ * Public calls return -1 (or NULL) and set errno on failure;
+ * daxfile_errmsg() then says why, in one line.
+ */
+#ifndef DAXFILE_H
+#define DAXFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/*
+ * The flag and syscall-number constants are the kernel's.  In the source
+ * tree they sit in uapi/linux/daxctl.h next to this file; "make install"
+ * puts the same header at <daxfile/daxctl.h>.
+ */
+#if defined(__has_include)
+#if __has_include("daxfile/daxctl.h")
+#include "daxfile/daxctl.h"
+#else
+#include "uapi/linux/daxctl.h"
+#endif
+#else
+#include "uapi/linux/daxctl.h"
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ */
+/* The syscall                                                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * daxctl(2) on a path (relative paths from the cwd) or an open fd.
+ * flags: DAXCTL_F_GET, DAXCTL_F_STATIC or 0; align: 0 or a power of two.
+ * Returns the state (DAXCTL_F_STATIC or 0) for GET, 0 otherwise;
+ * -1 with errno ENOSYS on kernels without the call.
+ */
+int daxctl(const char *path, unsigned int flags, unsigned int align);
+int daxctl_fd(int fd, unsigned int flags, unsigned int align);
+
+/* ------------------------------------------------------------------ */
+/* Files                                                               */
+/* ------------------------------------------------------------------ */
+
+struct daxfile;
+
+/* How a file is kept persistent; see daxfile_mode(3). */
+enum daxfile_mode {
+	DAXFILE_MODE_STATIC	= 1,	/* static-dax: flush + fence suffice */
+	DAXFILE_MODE_MAP_SYNC	= 2,	/* DAX without daxctl: MAP_SYNC map */
+	DAXFILE_MODE_MSYNC	= 3,	/* page cache: persist calls msync */
+};
+
+/* Flags for daxfile_create() (in opts) and daxfile_open(). */
+#define DAXFILE_REQUIRE_STATIC	(1U << 0)	/* fail unless MODE_STATIC */
+#define DAXFILE_RDONLY		(1U << 1)	/* open: map read-only */
+#define DAXFILE_REPLACE		(1U << 2)	/* create: replace existing */
+#define DAXFILE_KEEP_ON_ERROR	(1U << 3)	/* create: keep failed file */
+
+#define DAXFILE_OPEN_VALID	(DAXFILE_REQUIRE_STATIC | DAXFILE_RDONLY)
+#define DAXFILE_CREATE_VALID	(DAXFILE_REQUIRE_STATIC | DAXFILE_REPLACE | \
+				 DAXFILE_KEEP_ON_ERROR)
+
+/* Default and upper bound of the extent alignment. */
+#define DAXFILE_ALIGN_DEFAULT	(2U << 20)
+#define DAXFILE_ALIGN_MAX	DAXCTL_ALIGN_MAX
+
+/* Called by daxfile_create() as it fills the file; return 0 to go on. */
+typedef int (*daxfile_progress_fn)(uint64_t done, uint64_t total, void *arg);
+
+/*
+ * Options for daxfile_create().  A zeroed struct (or NULL) means the
+ * defaults; unused fields must stay zero so they can gain meaning later.
+ */
+struct daxfile_opts {
+	unsigned int		flags;		/* DAXFILE_CREATE_VALID bits */
+	unsigned int		align;		/* 0: DAXFILE_ALIGN_DEFAULT */
+	mode_t			mode;		/* 0: 0644, less the umask */
+	unsigned int		resv1;		/* must be zero */
+	daxfile_progress_fn	progress;	/* optional */
+	void			*progress_arg;
+	uint64_t		resv2[4];	/* must be zero */
+};
+
+/* Create, fill, make static and map a new file; NULL on failure. */
+struct daxfile *daxfile_create(const char *path, uint64_t size,
+			       const struct daxfile_opts *opts);
+
+/* Open and map an existing file, re-enabling static mode if needed. */
+struct daxfile *daxfile_open(const char *path, unsigned int flags);
+
+/* Unmap and close; the file stays static.  NULL is allowed. */
+int daxfile_close(struct daxfile *df);
+
+/* Accessors; valid until daxfile_close(). */
+void *daxfile_addr(const struct daxfile *df);
+uint64_t daxfile_size(const struct daxfile *df);
+enum daxfile_mode daxfile_mode(const struct daxfile *df);
+int daxfile_fd(const struct daxfile *df);
+
+/* "static", "map_sync", "msync", or "unknown". */
+const char *daxfile_mode_name(enum daxfile_mode mode);
+
+/* ------------------------------------------------------------------ */
+/* Extent check (what daxctl(DAXCTL_F_STATIC) would reject, and why)    */
+/* ------------------------------------------------------------------ */
+
+#define DAXFILE_EXT_HOLE	(1U << 0)	/* no blocks allocated */
+#define DAXFILE_EXT_UNWRITTEN	(1U << 1)	/* allocated, not written */
+#define DAXFILE_EXT_DELALLOC	(1U << 2)	/* not yet allocated */
+#define DAXFILE_EXT_SHARED	(1U << 3)	/* reflinked or deduped */
+#define DAXFILE_EXT_NOT_MAPPED	(1U << 4)	/* inline, encoded, unknown */
+#define DAXFILE_EXT_MISALIGNED	(1U << 5)	/* not congruent with align */
+
+struct daxfile_extent {
+	uint64_t	offset;		/* in the file */
+	uint64_t	physical;	/* on the device; 0 for holes */
+	uint64_t	length;
+	unsigned int	problems;	/* DAXFILE_EXT_* bits, 0 if fine */
+	unsigned int	fiemap_flags;	/* raw FIEMAP_EXTENT_* bits */
+};
+
+/* Called once per extent, holes included; return non-zero to stop. */
+typedef int (*daxfile_extent_fn)(const struct daxfile_extent *ext,
+				 void *arg);
+
+/*
+ * Walk the block map of fd over [0, i_size) with FIEMAP.  Returns the
+ * number of problem extents (0: the map is eligible for align), or -1.
+ * fn may be NULL.  On problems, daxfile_errmsg() names the first one.
+ */
+int daxfile_check(int fd, unsigned int align, daxfile_extent_fn fn,
+		  void *arg);
+
+/* ------------------------------------------------------------------ */
+/* Persistence primitives                                              */
+/* ------------------------------------------------------------------ */
+
+/* Flags for the *_persist copies. */
+#define DAXFILE_MEM_NODRAIN	(1U << 0)	/* skip the final fence */
+#define DAXFILE_MEM_NOFLUSH	(1U << 1)	/* skip flushes: not durable */
+#define DAXFILE_MEM_NONTEMPORAL	(1U << 2)	/* force streaming stores */
+#define DAXFILE_MEM_TEMPORAL	(1U << 3)	/* force cached stores+flush */
+
+#define DAXFILE_MEM_VALID	(DAXFILE_MEM_NODRAIN | DAXFILE_MEM_NOFLUSH | \
+				 DAXFILE_MEM_NONTEMPORAL | DAXFILE_MEM_TEMPORAL)
+
+/* Write back the cache lines of [addr, addr+len); 0 or -1. */
+int daxfile_flush(const void *addr, size_t len);
+
+/* Order earlier flushes and streaming stores before later stores. */
+void daxfile_drain(void);
+
+/* flush + drain: [addr, addr+len) is durable when this returns 0. */
+int daxfile_persist(const void *addr, size_t len);
+
+/* memcpy/memmove/memset that leave dst durable; return dst or NULL. */
+void *daxfile_memcpy_persist(void *dst, const void *src, size_t len,
+			     unsigned int flags);
+void *daxfile_memmove_persist(void *dst, const void *src, size_t len,
+			      unsigned int flags);
+void *daxfile_memset_persist(void *dst, int c, size_t len,
+			     unsigned int flags);
+
+/* The variants picked at load time, e.g. "clwb" and "avx512f". */
+const char *daxfile_flush_variant(void);
+const char *daxfile_copy_variant(void);
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Why the last failed call on this thread failed; never NULL. */
+const char *daxfile_errmsg(void);
+
+/* Persist a single aligned 8-byte word, e.g. a commit record. */
+static inline int daxfile_persist_u64(uint64_t *word, uint64_t value)
+{
+	__atomic_store_n(word, value, __ATOMIC_RELEASE);
+	return daxfile_persist(word, sizeof(*word));
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DAXFILE_H */

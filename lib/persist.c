@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The persistence primitives.  The flush and copy variants are picked
+ * once, when the library is loaded, from CPUID, the nd regions'
+ * persistence domain, and the environment:
+ *
+ *   DAXFILE_FLUSH=clflush|clflushopt|clwb|none	 force a flush variant
+ *   DAXFILE_COPY=sse2|avx2|avx512f			 force a copy variant
+ *   DAXFILE_EADR=0|1			 override the sysfs eADR probe
+ *   DAXFILE_NT_THRESHOLD=BYTES		 smallest streaming copy
+ *
+ * A forced variant the CPU lacks is ignored rather than left to trap.
+ * DAXFILE_SYSFS_ROOT (default /sys) is for tests only.
+ */
+#include <cpuid.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+#define NT_THRESHOLD_DEFAULT	256
+
+struct cpu_features {
+	bool	clflush;
+	bool	clflushopt;
+	bool	clwb;
+	bool	sse2;
+	bool	avx2;
+	bool	avx512f;
+};
+
+static struct {
+	daxfile_flush_fn	flush;
+	daxfile_nt_memmove_fn	memmove_nt;
+	daxfile_nt_memset_fn	memset_nt;
+	size_t			nt_threshold;
+	const char		*flush_name;
+	const char		*copy_name;
+} ops = {
+	/* Safe on any x86-64 until init runs (or if it never does). */
+	.flush		= daxfile__flush_clflush,
+	.memmove_nt	= daxfile__memmove_nt_sse2,
+	.memset_nt	= daxfile__memset_nt_sse2,
+	.nt_threshold	= NT_THRESHOLD_DEFAULT,
+	.flush_name	= "clflush",
+	.copy_name	= "sse2",
+};
+
+static uint64_t xgetbv0(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static void cpu_probe(struct cpu_features *f)
+{
+	unsigned int a, b, c, d;
+	unsigned int max = __get_cpuid_max(0, NULL);
+	uint64_t xcr0 = 0;
+
+	memset(f, 0, sizeof(*f));
+	if (max < 1)
+		return;
+	__cpuid(1, a, b, c, d);
+	f->clflush = d & (1U << 19);	/* CLFSH */;
+	f->sse2 = d & bit_SSE2;
+	/* Wide registers count only if the OS saves them. */
+	if (c & bit_OSXSAVE)
+		xcr0 = xgetbv0();
+	if (max < 7)
+		return;
+	__cpuid_count(7, 0, a, b, c, d);
+	f->clflushopt = b & bit_CLFLUSHOPT;
+	f->clwb = b & bit_CLWB;
+	f->avx2 = (b & bit_AVX2) && (xcr0 & 0x6) == 0x6;
+	f->avx512f = (b & bit_AVX512F) && (xcr0 & 0xe6) == 0xe6;
+}
+
+static bool read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fgets(buf, (int)len, f) != NULL;
+	fclose(f);
+	if (ok)
+		buf[strcspn(buf, "\n")] = '\0';
+	return ok;
+}
+
+/* eADR only if every nd region puts the CPU caches in its domain. */
+static bool sysfs_eadr(void)
+{
+	const char *root = secure_getenv("DAXFILE_SYSFS_ROOT");
+	char dir[256], path[sizeof(dir) + 2 * NAME_MAX], val[32];
+	struct dirent *de;
+	int regions = 0, cpu_cache = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/bus/nd/devices", root ? root : "/sys");
+	d = opendir(dir);
+	if (!d)
+		return false;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "region", 6))
+			continue;
+		regions++;
+		snprintf(path, sizeof(path), "%s/%s/persistence_domain", dir,
+			 de->d_name);
+		if (read_line(path, val, sizeof(val)) &&
+		    !strcmp(val, "cpu_cache"))
+			cpu_cache++;
+	}
+	closedir(d);
+	return regions && regions == cpu_cache;
+}
+
+
+static void pick_flush(const struct cpu_features *f)
+{
+	const char *force = secure_getenv("DAXFILE_FLUSH");
+	const char *eadr = secure_getenv("DAXFILE_EADR");
+
+	if (force && !strcmp(force, "none")) {
+		ops.flush = daxfile__flush_none;
+		ops.flush_name = "none";
+		return;
+	}
+	if (!force && (eadr ? !strcmp(eadr, "1") : sysfs_eadr())) {
+		ops.flush = daxfile__flush_none;
+		ops.flush_name = "none";
+		return;
+	}
+	if (f->clwb && (!force || !strcmp(force, "clwb"))) {
+		ops.flush = daxfile__flush_clwb;
+		ops.flush_name = "clwb";
+	} else if (f->clflushopt && (!force || strcmp(force, "clflush"))) {
+		ops.flush = daxfile__flush_clflushopt;
+		ops.flush_name = "clflushopt";
+	}
+	/* else the clflush default stays */
+}
+
+static void pick_copy(const struct cpu_features *f)
+{
+	const char *force = secure_getenv("DAXFILE_COPY");
+
+	if (f->avx512f && (!force || !strcmp(force, "avx512f"))) {
+		ops.memmove_nt = daxfile__memmove_nt_avx512f;
+		ops.memset_nt = daxfile__memset_nt_avx512f;
+		ops.copy_name = "avx512f";
+	} else if (f->avx2 && (!force || strcmp(force, "sse2"))) {
+		ops.memmove_nt = daxfile__memmove_nt_avx2;
+		ops.memset_nt = daxfile__memset_nt_avx2;
+		ops.copy_name = "avx2";
+	}
+}
+
+__attribute__((constructor))
+static void daxfile_persist_init(void)
+{
+	struct cpu_features f;
+	const char *thr = secure_getenv("DAXFILE_NT_THRESHOLD");
+
+	cpu_probe(&f);
+	pick_flush(&f);
+	pick_copy(&f);
+	if (thr && *thr) {
+		char *end;
+		unsigned long long v = strtoull(thr, &end, 0);
+
+		if (!*end)
+			ops.nt_threshold = v;
+	}
+}
+
+const char *daxfile_flush_variant(void)
+{
+	return ops.flush_name;
+}
+
+const char *daxfile_copy_variant(void)
+{
+	return ops.copy_name;
+}
+
+void daxfile_drain(void)
+{
+	__asm__ volatile("sfence" : : : "memory");
+}
+
+int daxfile_flush(const void *addr, size_t len)
+{
+	int ret;
+
+	if (!len)
+		return 0;
+	ret = daxfile__sync_range(addr, len);
+	if (ret)
+		return ret < 0 ? -1 : 0;
+	ops.flush(addr, len);
+	return 0;
+}
+
+int daxfile_persist(const void *addr, size_t len)
+{
+	if (daxfile_flush(addr, len))
+		return -1;
+	daxfile_drain();
+	return 0;
+}
+
+static void flush_skip(const void *addr, size_t len)
+{
+	(void)addr;
+	(void)len;
+}
+
+static bool mem_flags_ok(unsigned int flags)
+{
+	if (flags & ~DAXFILE_MEM_VALID) {
+		daxfile__err(EINVAL, "unknown flags 0x%x",
+			     flags & ~DAXFILE_MEM_VALID);
+		return false;
+	}
+	if ((flags & DAXFILE_MEM_NONTEMPORAL) &&
+	    (flags & DAXFILE_MEM_TEMPORAL)) {
+		daxfile__err(EINVAL,
+			     "DAXFILE_MEM_NONTEMPORAL and DAXFILE_MEM_TEMPORAL exclude each other");
+		return false;
+	}
+	return true;
+}
+
+static bool use_nt(size_t len, unsigned int flags)
+{
+	if (flags & DAXFILE_MEM_NONTEMPORAL)
+		return true;
+	if (flags & DAXFILE_MEM_TEMPORAL)
+		return false;
+	return len >= ops.nt_threshold;
+}
+
+/* After the stores: msync page-cache maps, then fence unless told not. */
+static void *mem_finish(void *dst, size_t len, unsigned int flags)
+{
+	if (!(flags & DAXFILE_MEM_NOFLUSH) &&
+	    daxfile__sync_range(dst, len) < 0)
+		return NULL;
+	if (!(flags & DAXFILE_MEM_NODRAIN))
+		daxfile_drain();
+	return dst;
+}
+
+void *daxfile_memmove_persist(void *dst, const void *src, size_t len,
+			      unsigned int flags)
+{
+	daxfile_flush_fn flush = flags & DAXFILE_MEM_NOFLUSH ?
+				 flush_skip : ops.flush;
+
+	if (!mem_flags_ok(flags))
+		return NULL;
+	if (!len)
+		return mem_finish(dst, len, flags);
+	if (use_nt(len, flags)) {
+		ops.memmove_nt(dst, src, len, flush);
+	} else {
+		memmove(dst, src, len);
+		flush(dst, len);
+	}
+	return mem_finish(dst, len, flags);
+}
+
+void *daxfile_memcpy_persist(void *dst, const void *src, size_t len,
+			     unsigned int flags)
+{
+	/* memmove costs nothing extra here and forgives overlap. */
+	return daxfile_memmove_persist(dst, src, len, flags);
+}
+
+void *daxfile_memset_persist(void *dst, int c, size_t len,
+			     unsigned int flags)
+{
+	daxfile_flush_fn flush = flags & DAXFILE_MEM_NOFLUSH ?
+				 flush_skip : ops.flush;
+
+	if (!mem_flags_ok(flags))
+		return NULL;
+	if (!len)
+		return mem_finish(dst, len, flags);
+	if (use_nt(len, flags)) {
+		ops.memset_nt(dst, c, len, flush);
+	} else {
+		memset(dst, c, len);
+		flush(dst, len);
+	}
+	return mem_finish(dst, len, flags);
+}
