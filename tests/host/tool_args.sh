@@ -1,0 +1,75 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Description: daxfile(1) argument parsing, exit codes and one-line error messages
+#
+# Runs $DAXFILE (default tools/daxfile) and prints one line per failed
+# expectation; exits 0, 1, or 77 when the binary is missing.
+DAXFILE=${DAXFILE:-$(dirname "$0")/../../tools/daxfile}
+[ -x "$DAXFILE" ] || { echo "# no $DAXFILE" >&2; exit 77; }
+dir=${DAXFILE_TEST_DIR:-/dev/shm}
+[ -w "$dir" ] || dir=/tmp
+f=$dir/daxfile-tool-$$
+fails=0
+
+# expect STATUS PATTERN ARGS...: exit status and a line of stdout+stderr
+expect() {
+	want=$1 pat=$2
+	shift 2
+	out=$("$DAXFILE" "$@" 2>&1)
+	got=$?
+	if [ "$got" != "$want" ]; then
+		echo "FAIL: daxfile $*: exit $got, want $want; output:" >&2
+		echo "$out" | sed 's/^/    /' >&2
+		fails=$((fails + 1))
+	elif [ -n "$pat" ] && ! printf '%s\n' "$out" | grep -q -- "$pat"; then
+		echo "FAIL: daxfile $*: no '$pat' in:" >&2
+		echo "$out" | sed 's/^/    /' >&2
+		fails=$((fails + 1))
+	fi
+}
+
+expect 2 "Usage: daxfile COMMAND"
+expect 0 "Usage: daxfile COMMAND" --help
+expect 0 "flush" --version
+expect 2 "unknown command 'frob'" frob
+for c in create enable disable status check; do
+	expect 0 "Usage: daxfile $c" $c --help
+	expect 0 "Usage: daxfile $c" help $c
+	expect 2 "daxfile $c: unknown option '--bogus'" $c --bogus
+done
+expect 2 "expected PATH and SIZE" create
+expect 2 "expected PATH and SIZE" create "$f"
+expect 2 "invalid size '12Q'" create "$f" 12Q
+expect 2 "unknown option '-1'" create "$f" -1M
+expect 2 "invalid size '0'" create "$f" 0
+expect 2 "invalid size '99999999999999999999'" create "$f" 99999999999999999999
+expect 2 "invalid alignment '3M'" create "$f" 6M --align 3M
+expect 2 "invalid alignment '2G'" create "$f" 2G --align 2G
+expect 2 "'--align' needs a value" create "$f" 2M --align
+expect 2 "expected PATH" enable
+expect 2 "unknown option '--align'" disable "$f" --align 2M
+expect 2 "expected PATH" status "$f" extra
+
+# Real files: $dir is page cache, so mode msync and check says no.
+expect 1 "^daxfile: $f: size 3145728 is not a multiple of the alignment 2 MiB" create "$f" 3M
+[ -e "$f" ] && { echo "FAIL: failed create left $f" >&2; fails=$((fails + 1)); }
+expect 0 "$f: 4 MiB, align 2 MiB, mode msync" create "$f" 4M
+expect 0 "" create -q "$f" 4m --force
+expect 1 "^daxfile: $f: the file exists" create "$f" 4M
+expect 0 "mode msync" create "$f" 8MiB --align 4K --force
+expect 0 "mode: *msync" status "$f"
+expect 0 '"mode":"msync"' status --json "$f"
+expect 0 '"filesystem":' status "$f" --json
+expect 3 "verdict: enable would fail" check "$f"
+expect 3 "not DAX" check "$f" --align 2M
+expect 3 '"eligible":false' check --json "$f"
+expect 1 "^daxfile: $dir/nonexistent-$$: No such file or directory" status "$dir/nonexistent-$$"
+expect 1 "^daxfile: $dir/nonexistent-$$: " check "$dir/nonexistent-$$"
+expect 1 "^daxfile: $f: .*daxctl" enable "$f"
+expect 1 "^daxfile: $f: .*daxctl" disable "$f"
+expect 1 "^daxfile: $f: " create "$f" 4M --require-static --force
+rm -f "$f"
+
+[ $fails -eq 0 ] && exit 0
+echo "$fails expectation(s) failed" >&2
+exit 1
