@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# daxfile: the top level only delegates.  See README.md.
+
+ROUNDS ?= 10
+
+all: userspace
+
+# Debian packages the project needs, only those missing.
+deps:
+	scripts/install-deps
+
+# The patched kernel, both flavours (rebuilt only when something changed).
+kernel:
+	kernel/build.sh test debug
+
+userspace:
+	$(MAKE) -C lib
+	$(MAKE) -C tools
+	$(MAKE) -C examples
+	$(MAKE) -C tests/host
+	$(MAKE) -C tests/guest
+	$(MAKE) -C tests/crash
+	$(if $(wildcard bench/Makefile),$(MAKE) -C bench)
+
+# Everything from a fresh machine: deps, kernels, build, host and VM suites.
+test:
+	tests/run
+
+demo: deps
+	kernel/build.sh test
+	$(MAKE) userspace
+	examples/demo
+
+crash: deps
+	kernel/build.sh test
+	$(MAKE) userspace
+	tests/crash/run --rounds $(ROUNDS)
+
+bench: deps
+	kernel/build.sh test
+	$(MAKE) userspace
+	bench/run
+
+lint:
+	scripts/lint
+
+# checkpatch --strict over the series, and a build of every patch in turn.
+checkpatch:
+	kernel/check-series
+
+install:
+	$(MAKE) -C lib install
+	$(MAKE) -C tools install
+
+clean:
+	-$(MAKE) -C lib clean
+	-$(MAKE) -C tools clean
+	-$(MAKE) -C examples clean
+	-$(MAKE) -C tests/host clean
+	-$(MAKE) -C tests/guest clean
+	-$(MAKE) -C tests/crash clean
+	$(if $(wildcard bench/Makefile),-$(MAKE) -C bench clean)
+
+.PHONY: all deps kernel userspace test demo crash bench lint checkpatch install clean
