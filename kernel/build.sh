@@ -169,6 +169,11 @@ export CCACHE_BASEDIR=$top CCACHE_NOHASHDIR=1 CCACHE_SLOPPINESS=time_macros
 export KBUILD_BUILD_TIMESTAMP='2024-11-17 00:00:00' KBUILD_BUILD_USER=daxfile
 export KBUILD_BUILD_HOST=daxfile
 
+# One build at a time: several developers' scripts may call us at once.
+mkdir -p "$top/build"
+exec 9>"$top/build/.kernel-build.lock"
+flock 9
+
 case "${1:-}" in
 --tree) prepare_tree; exit 0 ;;
 --info) cat "$top/build/kernel-${2:-test}/BUILD-INFO"; exit 0 ;;
