@@ -1,0 +1,76 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Description: daxfile(1) in the VM: create/enable/disable/status, and
+# check's verdicts on files made with holes, unwritten extents and
+# misaligned extents.  Runs on /mnt/pmem from the repo root; prints TAP.
+DAXFILE=${DAXFILE:-tools/daxfile}
+MNT=${MNT:-/mnt/pmem}
+d=$MNT/daxfile-tool-$$
+n=0 failed=0
+
+echo "TAP version 13"
+if [ ! -x "$DAXFILE" ]; then
+	echo "1..0 # SKIP $DAXFILE not built"
+	exit 0
+fi
+echo "1..9"
+mkdir -p "$d" || exit 1
+
+# t NAME WANT_STATUS PATTERN CMD...: one TAP line per expectation.
+t() {
+	name=$1 want=$2 pat=$3
+	shift 3
+	n=$((n + 1))
+	out=$("$@" 2>&1)
+	got=$?
+	if [ "$got" = "$want" ] && printf '%s\n' "$out" | grep -q -- "$pat"; then
+		echo "ok $n - $name"
+	else
+		echo "not ok $n - $name (exit $got, want $want, pattern '$pat')"
+		printf '%s\n' "$out" | sed 's/^/# /'
+		failed=$((failed + 1))
+	fi
+}
+
+skip() {
+	n=$((n + 1))
+	echo "ok $n - $1 # SKIP $2"
+}
+
+t "create makes a static file" 0 "mode static" \
+	"$DAXFILE" create "$d/f" 8M --align 4K
+t "status says static" 0 "static: *yes" "$DAXFILE" status "$d/f"
+t "disable" 0 "" "$DAXFILE" disable "$d/f"
+t "check passes a written file" 0 "would succeed" "$DAXFILE" check "$d/f"
+t "enable" 0 "" "$DAXFILE" enable "$d/f"
+
+truncate -s 4M "$d/hole"
+dd if=/dev/zero of="$d/hole" bs=4k count=1 conv=notrunc,fsync 2>/dev/null
+t "check reports a hole" 3 "hole" "$DAXFILE" check "$d/hole"
+
+fallocate -l 4M "$d/unwritten"
+t "enable explains unwritten" 1 \
+	"daxfile: $d/unwritten: extent at offset 0x0 is unwritten" \
+	"$DAXFILE" enable "$d/unwritten"
+
+# Two files written 4 KiB at a time in turn get interleaved blocks.
+for i in $(seq 0 255); do
+	dd if=/dev/zero of="$d/m1" bs=4k seek=$i count=1 conv=notrunc,fsync 2>/dev/null
+	dd if=/dev/zero of="$d/m2" bs=4k seek=$i count=1 conv=notrunc,fsync 2>/dev/null
+done
+al=$("$DAXFILE" status --json "$d/m1" | sed -n 's/.*"alignment":\([0-9]*\).*/\1/p')
+if [ -n "$al" ] && [ "$al" -lt 1048576 ]; then
+	a2=$((al * 2))
+	t "check reports misaligned extents" 3 "misaligned" \
+		"$DAXFILE" check "$d/m1" --align $a2
+	t "enable explains misalignment" 1 "aligned" \
+		"$DAXFILE" enable "$d/m1" --align $a2
+else
+	skip "check reports misaligned extents" "extents came out aligned ($al)"
+	skip "enable explains misalignment" "extents came out aligned ($al)"
+fi
+
+for f in "$d"/*; do "$DAXFILE" disable "$f" >/dev/null 2>&1; done
+rm -rf "$d"
+echo "# $((n - failed)) passed, $failed failed"
+[ $failed -eq 0 ]

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Description: libdaxfile in STATIC mode on a DAX mount: create, persist,
+ * reopen, re-enable after disable, read-only opens, and the reasons given
+ * for files with holes or unwritten extents.  Runs on /mnt/pmem.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daxfile.h"
+
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wclobbered"
+#include "kselftest_harness.h"
+
+#define MNT		"/mnt/pmem"
+#define SZ_2M		(2UL << 20)
+#define FILE_SIZE	(8UL << 20)
+
+FIXTURE(lib)
+{
+	char	path[128];
+};
+
+FIXTURE_SETUP(lib)
+{
+	snprintf(self->path, sizeof(self->path), MNT "/libdaxfile-%d",
+		 getpid());
+	if (daxctl(MNT, DAXCTL_F_GET, 0) < 0 && errno == ENOSYS)
+		SKIP(return, "kernel has no daxctl");
+}
+
+FIXTURE_TEARDOWN(lib)
+{
+	daxctl(self->path, 0, 0);
+	unlink(self->path);
+}
+
+/* 4 KiB alignment: works on any mkfs. */
+static struct daxfile *create_4k(const char *path, unsigned int flags)
+{
+	struct daxfile_opts o = { .align = 4096, .flags = flags };
+
+	return daxfile_create(path, FILE_SIZE, &o);
+}
+
+TEST_F(lib, create_is_static_and_durable)
+{
+	struct daxfile *df = create_4k(self->path, DAXFILE_REQUIRE_STATIC);
+	char *p;
+	int fd;
+
+	ASSERT_NE(NULL, df) TH_LOG("%s", daxfile_errmsg());
+	EXPECT_EQ(DAXFILE_MODE_STATIC, daxfile_mode(df));
+	EXPECT_EQ(DAXCTL_F_STATIC, daxctl(self->path, DAXCTL_F_GET, 0));
+	EXPECT_EQ(FILE_SIZE, daxfile_size(df));
+	p = daxfile_addr(df);
+	EXPECT_EQ(0, (uintptr_t)p & (SZ_2M - 1));
+	EXPECT_EQ(p, daxfile_memcpy_persist(p + 4000, "static", 6, 0));
+	EXPECT_EQ(p + 8192, daxfile_memset_persist(p + 8192, 0x5a, 1 << 20,
+						   0));
+	EXPECT_EQ(0, daxfile_persist(p, 16));
+	/* The block map is frozen while static. */
+	fd = daxfile_fd(df);
+	EXPECT_EQ(-1, ftruncate(fd, FILE_SIZE / 2));
+	EXPECT_EQ(ETXTBSY, errno);
+	EXPECT_EQ(0, daxfile_close(df));
+
+	df = daxfile_open(self->path, DAXFILE_REQUIRE_STATIC);
+	ASSERT_NE(NULL, df) TH_LOG("%s", daxfile_errmsg());
+	p = daxfile_addr(df);
+	EXPECT_EQ(0, memcmp(p + 4000, "static", 6));
+	EXPECT_EQ(0x5a, p[8192 + (1 << 20) - 1]);
+	EXPECT_EQ(0, daxfile_check(daxfile_fd(df), 4096, NULL, NULL));
+	daxfile_close(df);
+}
+
+TEST_F(lib, create_2m_aligned)
+{
+	struct daxfile *df = daxfile_create(self->path, FILE_SIZE, NULL);
+
+	if (!df && errno == EINVAL && strstr(daxfile_errmsg(), "aligned"))
+		SKIP(return, "filesystem gave misaligned extents: %s",
+		     daxfile_errmsg());
+	ASSERT_NE(NULL, df) TH_LOG("%s", daxfile_errmsg());
+	EXPECT_EQ(DAXFILE_MODE_STATIC, daxfile_mode(df));
+	EXPECT_EQ(0, daxfile_check(daxfile_fd(df), SZ_2M, NULL, NULL));
+	daxfile_close(df);
+}
+
+TEST_F(lib, open_reenables_after_disable)
+{
+	struct daxfile *df = create_4k(self->path, 0);
+
+	ASSERT_NE(NULL, df) TH_LOG("%s", daxfile_errmsg());
+	/* Disabling while mapped shared-writable is refused. */
+	EXPECT_EQ(-1, daxctl(self->path, 0, 0));
+	EXPECT_EQ(EBUSY, errno);
+	daxfile_close(df);
+	ASSERT_EQ(0, daxctl(self->path, 0, 0)) TH_LOG("%s", daxfile_errmsg());
+	EXPECT_EQ(0, daxctl(self->path, DAXCTL_F_GET, 0));
+	df = daxfile_open(self->path, 0);
+	ASSERT_NE(NULL, df) TH_LOG("%s", daxfile_errmsg());
+	EXPECT_EQ(DAXFILE_MODE_STATIC, daxfile_mode(df));
+	EXPECT_EQ(DAXCTL_F_STATIC, daxctl(self->path, DAXCTL_F_GET, 0));
+	daxfile_close(df);
+}
+
+TEST_F(lib, rdonly_open)
+{
+	struct daxfile *df = create_4k(self->path, 0);
+
+	ASSERT_NE(NULL, df);
+	daxfile_close(df);
+	df = daxfile_open(self->path, DAXFILE_RDONLY);
+	ASSERT_NE(NULL, df) TH_LOG("%s", daxfile_errmsg());
+	EXPECT_EQ(DAXFILE_MODE_STATIC, daxfile_mode(df));
+	EXPECT_EQ(-1, daxfile_persist(daxfile_addr(df), 8));
+	EXPECT_EQ(EBADF, errno);
+	daxfile_close(df);
+	/* Not static and read-only: cannot be made static. */
+	ASSERT_EQ(0, daxctl(self->path, 0, 0));
+	df = daxfile_open(self->path, DAXFILE_RDONLY |
+			  DAXFILE_REQUIRE_STATIC);
+	EXPECT_EQ(NULL, df);
+	daxfile_close(df);
+}
+
+static int make_file(const char *path, bool hole)
+{
+	int fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0644);
+	char buf[4096];
+
+	if (fd < 0)
+		return -1;
+	memset(buf, 1, sizeof(buf));
+	if (hole) {
+		if (ftruncate(fd, FILE_SIZE) ||
+		    pwrite(fd, buf, sizeof(buf), 0) != sizeof(buf))
+			return -1;
+	} else if (fallocate(fd, 0, 0, FILE_SIZE)) {
+		return -1;
+	}
+	fsync(fd);
+	close(fd);
+	return 0;
+}
+
+TEST_F(lib, hole_is_explained)
+{
+	struct daxfile *df;
+	int fd;
+
+	ASSERT_EQ(0, make_file(self->path, true));
+	df = daxfile_open(self->path, 0);
+	EXPECT_EQ(NULL, df);
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_NE(NULL, strstr(daxfile_errmsg(), "hole at offset 0x1000"))
+		TH_LOG("%s", daxfile_errmsg());
+	fd = open(self->path, O_RDONLY);
+	EXPECT_LT(0, daxfile_check(fd, 0, NULL, NULL));
+	close(fd);
+	daxfile_close(df);
+}
+
+TEST_F(lib, unwritten_is_explained)
+{
+	struct daxfile *df;
+
+	ASSERT_EQ(0, make_file(self->path, false));
+	df = daxfile_open(self->path, 0);
+	EXPECT_EQ(NULL, df);
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_NE(NULL, strstr(daxfile_errmsg(), "is unwritten"))
+		TH_LOG("%s", daxfile_errmsg());
+	daxfile_close(df);
+}
+
+TEST_F(lib, create_refuses_existing)
+{
+	struct daxfile *df = create_4k(self->path, 0);
+
+	ASSERT_NE(NULL, df);
+	daxfile_close(df);
+	EXPECT_EQ(NULL, create_4k(self->path, 0));
+	EXPECT_EQ(EEXIST, errno);
+	df = create_4k(self->path, DAXFILE_REPLACE);
+	ASSERT_NE(NULL, df) TH_LOG("%s", daxfile_errmsg());
+	EXPECT_EQ(DAXFILE_MODE_STATIC, daxfile_mode(df));
+	daxfile_close(df);
+}
+
+TEST_HARNESS_MAIN
