@@ -83,7 +83,7 @@ static void *require_static_fail(int err)
 static int settle_mode(struct daxfile *df, unsigned int flags,
 		       unsigned int align)
 {
-	long ret = __sys_daxctl(df->fd, NULL, DAXCTL_F_GET, 0);
+	long ret = sys_daxctl(df->fd, NULL, DAXCTL_F_GET, 0);
 	int err = 0;
 
 	if (ret < 0) {
@@ -96,9 +96,9 @@ static int settle_mode(struct daxfile *df, unsigned int flags,
 	}
 	if (df->rdonly)
 		goto not_static;
-	if (!__sys_daxctl(df->fd, NULL, DAXCTL_F_STATIC, align)) {
+	if (!sys_daxctl(df->fd, NULL, DAXCTL_F_STATIC, align)) {
 		/* Verify: trust the kernel's word, not our call. */
-		ret = __sys_daxctl(df->fd, NULL, DAXCTL_F_GET, 0);
+		ret = sys_daxctl(df->fd, NULL, DAXCTL_F_GET, 0);
 		if (ret != DAXCTL_F_STATIC) {
 			daxfile__err(EIO,
 				     "daxctl enabled static-dax but GET then reported %ld",
@@ -451,7 +451,7 @@ static void create_cleanup(struct create_ctx *c)
 	daxfile__unmap(c->df);
 	/* Static files refuse truncation; let unlink free the blocks. */
 	if (c->made_static && !(c->o.flags & DAXFILE_KEEP_ON_ERROR))
-		__sys_daxctl(c->df->fd, NULL, 0, 0);
+		sys_daxctl(c->df->fd, NULL, 0, 0);
 	if (c->df->fd >= 0)
 		close(c->df->fd);
 	if (c->tmp[0]) {

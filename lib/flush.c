@@ -7,28 +7,33 @@
 
 #include "internal.h"
 
-#define for_each_line(p, addr, len)					\
-	for (uintptr_t p = (uintptr_t)(addr) & ~(uintptr_t)(DAXFILE_CACHELINE - 1); \
-	     p < (uintptr_t)(addr) + (len); p += DAXFILE_CACHELINE)
+/* The first cache line of [addr, addr + len), and the end. */
+static inline uintptr_t line_start(const void *addr)
+{
+	return (uintptr_t)addr & ~(uintptr_t)(DAXFILE_CACHELINE - 1);
+}
 
 /* Serialising and invalidating: the slowest, but on every x86-64. */
 void daxfile__flush_clflush(const void *addr, size_t len)
 {
-	for_each_line(p, addr, len)
+	for (uintptr_t p = line_start(addr); p < (uintptr_t)addr + len;
+	     p += DAXFILE_CACHELINE)
 		_mm_clflush((const void *)p);
 }
 
 /* Weakly ordered; daxfile_drain()'s sfence orders it. */
 void daxfile__flush_clflushopt(const void *addr, size_t len)
 {
-	for_each_line(p, addr, len)
+	for (uintptr_t p = line_start(addr); p < (uintptr_t)addr + len;
+	     p += DAXFILE_CACHELINE)
 		_mm_clflushopt((void *)p);
 }
 
 /* Like clflushopt, but may keep the line cached for later reads. */
 void daxfile__flush_clwb(const void *addr, size_t len)
 {
-	for_each_line(p, addr, len)
+	for (uintptr_t p = line_start(addr); p < (uintptr_t)addr + len;
+	     p += DAXFILE_CACHELINE)
 		_mm_clwb((void *)p);
 }
 

@@ -99,7 +99,7 @@ static bool read_line(const char *path, char *buf, size_t len)
 static bool sysfs_eadr(void)
 {
 	const char *root = secure_getenv("DAXFILE_SYSFS_ROOT");
-	char dir[256], path[sizeof(dir) + 2 * NAME_MAX], val[32];
+	char dir[256], path[sizeof(dir) + 2UL * NAME_MAX], val[32];
 	struct dirent *de;
 	int regions = 0, cpu_cache = 0;
 	DIR *d;

@@ -19,13 +19,13 @@ static int daxctl_result(long ret, unsigned int flags)
 
 int daxctl(const char *path, unsigned int flags, unsigned int align)
 {
-	return daxctl_result(__sys_daxctl(AT_FDCWD, path, flags, align),
+	return daxctl_result(sys_daxctl(AT_FDCWD, path, flags, align),
 			     flags);
 }
 
 int daxctl_fd(int fd, unsigned int flags, unsigned int align)
 {
-	return daxctl_result(__sys_daxctl(fd, NULL, flags, align), flags);
+	return daxctl_result(sys_daxctl(fd, NULL, flags, align), flags);
 }
 
 const char *daxfile__flags_name(unsigned int flags)

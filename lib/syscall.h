@@ -12,7 +12,7 @@
 
 #include "uapi/linux/daxctl.h"
 
-static inline long __sys_daxctl(int dirfd, const char *path,
+static inline long sys_daxctl(int dirfd, const char *path,
 				unsigned int flags, unsigned int align)
 {
 #ifdef __NR_daxctl

@@ -42,6 +42,7 @@ enum {
 
 static const char *prog = "daxfile";
 
+
 __attribute__((format(printf, 2, 3)))
 static int fail(const char *path, const char *fmt, ...)
 {
@@ -66,6 +67,14 @@ static int usage_err(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "; see '%s %s --help'\n", prog, cmd);
 	return EXIT_USAGE;
+}
+
+/* getopt_long's view of the option it could not take. */
+static int bad_option(const char *cmd, char **argv)
+{
+	if (optopt)
+		return usage_err(cmd, "unknown option '-%c'", optopt);
+	return usage_err(cmd, "unknown option '%s'", argv[optind - 1]);
 }
 
 /* ---- sizes ------------------------------------------------------- */
@@ -305,8 +314,7 @@ static int cmd_create(int argc, char **argv)
 			return usage_err("create", "'%s' needs a value",
 					 argv[optind - 1]);
 		default:
-			return usage_err("create", "unknown option '%s'",
-					 argv[optind - 1]);
+			return bad_option("create", argv);
 		}
 	}
 	if (argc - optind != 2)
@@ -346,7 +354,7 @@ static void explain_einval(const char *path, unsigned int align)
 	char a[32];
 
 	if (fd < 0 || fstat(fd, &st)) {
-		fail(path, "%s", daxfile_errmsg());
+		fail(path, "%s", strerror(errno));
 	} else if (!S_ISREG(st.st_mode)) {
 		fail(path, "not a regular file");
 	} else if (!st.st_size) {
@@ -392,8 +400,8 @@ static int cmd_enable(int argc, char **argv, bool enable)
 		switch (c) {
 		case 'a':
 			if (!enable)
-				return usage_err(cmd, "unknown option '%s'",
-						 argv[optind - 1]);
+				return usage_err(cmd,
+						 "unknown option '--align'");
 			if (!parse_align(optarg, &align))
 				return usage_err(cmd, "invalid alignment '%s'",
 						 optarg);
@@ -405,8 +413,7 @@ static int cmd_enable(int argc, char **argv, bool enable)
 			return usage_err(cmd, "'%s' needs a value",
 					 argv[optind - 1]);
 		default:
-			return usage_err(cmd, "unknown option '%s'",
-					 argv[optind - 1]);
+			return bad_option(cmd, argv);
 		}
 	}
 	if (argc - optind != 1)
@@ -469,8 +476,8 @@ static int parse_json_opt(int argc, char **argv, const char *cmd,
 		case 'j': *json = true; break;
 		case 'a':
 			if (!align)
-				return usage_err(cmd, "unknown option '%s'",
-						 argv[optind - 1]);
+				return usage_err(cmd,
+						 "unknown option '--align'");
 			if (!parse_align(optarg, align))
 				return usage_err(cmd, "invalid alignment '%s'",
 						 optarg);
@@ -480,8 +487,7 @@ static int parse_json_opt(int argc, char **argv, const char *cmd,
 			return usage_err(cmd, "'%s' needs a value",
 					 argv[optind - 1]);
 		default:
-			return usage_err(cmd, "unknown option '%s'",
-					 argv[optind - 1]);
+			return bad_option(cmd, argv);
 		}
 	}
 	if (argc - optind != 1)
@@ -686,10 +692,9 @@ static int cmd_check(int argc, char **argv)
 		       "DAX unknown", human(align, a, sizeof(a)));
 	}
 	if (S_ISREG(f.st.st_mode)) {
+		/* On error or problems, the message says what and where. */
 		problems = daxfile_check(fd, align, report_extent, &r);
-		if (problems < 0)
-			add_reason(&v, "%s", daxfile_errmsg());
-		else if (problems)
+		if (problems)
 			add_reason(&v, "%s", daxfile_errmsg());
 	}
 	close(fd);

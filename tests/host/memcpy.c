@@ -66,7 +66,7 @@ static void overlapping_moves(void)
 	for (size_t len = 0; len <= MAXSMALL; len += len < 80 ? 1 : 7)
 	for (size_t a = 0; a < 64; a++)
 	for (unsigned int s = 0; s < sizeof(shifts) / sizeof(shifts[0]); s++) {
-		size_t so = 2 * PAD + a;
+		size_t so = 2UL * PAD + a;
 		size_t dof = (size_t)((long)so + shifts[s]);
 
 		fill(buf, BUF, (unsigned int)(len * 3 + a));
