@@ -50,12 +50,14 @@ static void diagnose_einval(int fd, uint64_t size, unsigned int align)
 {
 	char a[32];
 
+	if (!align)
+		align = (unsigned int)getpagesize();
 	if (!size) {
 		daxfile__err(EINVAL,
 			     "the file is empty; create it with daxfile_create or run `daxfile create`");
 		return;
 	}
-	if (align && size % align) {
+	if (size % align) {
 		daxfile__err(EINVAL,
 			     "size %" PRIu64 " is not a multiple of the alignment %s",
 			     size, daxfile__size_str(align, a, sizeof(a)));
