@@ -104,7 +104,7 @@ static int pmlog_walk(struct pmlog *log, bool print)
 	}
 	log->next_seq = seq;
 	if (print)
-		printf("ok %" PRIu64 " records, %" PRIu64 " bytes\n", seq - 1,
+		printf("verified %" PRIu64 " records, %" PRIu64 " bytes\n", seq - 1,
 		       tail);
 	return 0;
 }
