@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
  * daxctl(2): make the block map of a DAX file immutable ("static-dax").
- *
- * This is the project's copy of the header that kernel/patches adds as
- * include/uapi/linux/daxctl.h; keep the two identical.
+ * See Documentation/filesystems/daxfile.rst.
  */
 #ifndef _UAPI_LINUX_DAXCTL_H
 #define _UAPI_LINUX_DAXCTL_H
