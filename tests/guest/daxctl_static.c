@@ -522,6 +522,41 @@ TEST_F(daxctl, erofs_and_get_on_read_only_mount)
 	EXPECT_EQ(0, umount2(self->path[1], 0));
 }
 
+/*
+ * DAX files cannot be swapfiles (swapon needs ->read_folio), so make one on
+ * a small loop-mounted ext4 in /tmp: an active swapfile is EBUSY, checked
+ * before whether the file is DAX at all.
+ */
+TEST_F(daxctl, ebusy_active_swapfile)
+{
+	char dir[40], cmd[1024], swapfile[64];
+	int ret;
+
+	snprintf(dir, sizeof(dir), "/tmp/daxctl-swap.%d", getpid());
+	snprintf(swapfile, sizeof(swapfile), "%s/mnt/swap", dir);
+	snprintf(cmd, sizeof(cmd),
+		 "set -e; cd %s; mkdir -p mnt; truncate -s 64M img;"
+		 "mkfs.ext4 -q -F img; mount -o loop img mnt;"
+		 "fallocate -l 16M mnt/swap; chmod 600 mnt/swap;"
+		 "mkswap -q mnt/swap",
+		 dir);
+	if (mkdir(dir, 0700))
+		SKIP(return, "cannot create %s", dir);
+	if (system(cmd) != 0)
+		SKIP(return, "cannot set up a loop-mounted ext4 with a swapfile");
+	ret = ERR(swapon(swapfile, 0));
+	if (ret == 0) {
+		EXPECT_EQ(-EBUSY, daxctl_err(AT_FDCWD, swapfile,
+					     DAXCTL_F_STATIC, 0));
+		EXPECT_EQ(0, daxctl_err(AT_FDCWD, swapfile, DAXCTL_F_GET, 0));
+		EXPECT_EQ(0, ERR(swapoff(swapfile)));
+	}
+	snprintf(cmd, sizeof(cmd), "umount %s/mnt; rm -rf %s", dir, dir);
+	EXPECT_EQ(0, system(cmd));
+	if (ret)
+		SKIP(return, "swapon: %s", strerror(-ret));
+}
+
 /* ---- while a file is static ---- */
 
 TEST_F(daxctl, static_truncate_etxtbsy)
