@@ -78,18 +78,35 @@ static long read_long(const char *path)
 	return strtol(buf, NULL, 0);
 }
 
-/* The kernel calls ndctl's fsdax mode "memory"; its pfn device holds the align. */
+/*
+ * The kernel calls ndctl's fsdax mode "memory".  The block device's parent
+ * is its pfn device, which holds the namespace alignment, and the pfn
+ * device's parent is the region.
+ */
 TEST(namespace_is_2m_aligned_fsdax)
 {
-	char mode[32] = "";
-	FILE *f = fopen("/sys/bus/nd/devices/namespace0.0/mode", "r");
+	const char *dev = getenv("DAXFILE_PMEM_DEV");
+	char sys[128], ns[64] = "", mode[32] = "";
+	FILE *f;
 
+	ASSERT_NE(NULL, dev);
+	dev = strrchr(dev, '/') + 1;
+	snprintf(sys, sizeof(sys), "/sys/block/%s/device/namespace", dev);
+	f = fopen(sys, "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(ns, sizeof(ns), f));
+	fclose(f);
+	ns[strcspn(ns, "\n")] = '\0';
+	snprintf(sys, sizeof(sys), "/sys/bus/nd/devices/%s/mode", ns);
+	f = fopen(sys, "r");
 	ASSERT_NE(NULL, f);
 	ASSERT_NE(NULL, fgets(mode, sizeof(mode), f));
 	fclose(f);
 	EXPECT_STREQ("memory\n", mode);
-	EXPECT_EQ(2 << 20, read_long("/sys/block/pmem0/device/align"));
-	EXPECT_EQ(2 << 20, read_long("/sys/bus/nd/devices/region0/align"));
+	snprintf(sys, sizeof(sys), "/sys/block/%s/device/align", dev);
+	EXPECT_EQ(2 << 20, read_long(sys));
+	snprintf(sys, sizeof(sys), "/sys/block/%s/device/../align", dev);
+	EXPECT_EQ(2 << 20, read_long(sys));
 }
 
 TEST_HARNESS_MAIN
