@@ -163,44 +163,12 @@ static int cmp_ack(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
-static bool all_ver(const uint64_t *w, uint64_t n, uint64_t slot, uint64_t v)
-{
-	for (uint64_t k = 0; k < n; k++)
-		if (w[k] != (v ? slot_word(slot, v, k) : 0))
-			return false;
-	return true;
-}
-
-/* Every word from version a or version b (0 = never written). */
-static bool mix_of(const uint64_t *w, uint64_t n, uint64_t slot, uint64_t a,
-		   uint64_t b)
-{
-	for (uint64_t k = 0; k < n; k++)
-		if (w[k] != (a ? slot_word(slot, a, k) : 0) &&
-		    w[k] != (b ? slot_word(slot, b, k) : 0))
-			return false;
-	return true;
-}
-
-/* What may be there instead of the last ack: a later, unacked version. */
-static size_t candidates(uint64_t last, uint64_t *c, size_t max)
-{
-	size_t n = 0;
-
-	if (last)
-		c[n++] = last + 1;
-	for (size_t i = 0; i < nepochs && n < max; i++)
-		if (epochs[i] > last >> 32)
-			c[n++] = epochs[i] << 32 | 1;
-	return n;
-}
-
 static void check_slot(int fd, uint64_t fsize, uint64_t slot,
 		       const struct ack *a, size_t na)
 {
 	uint64_t off = slot_off(slot), len = slot_len(slot), n = len / 8;
-	uint64_t last = na ? a[na - 1].ver : 0, w[512], c[4097];
-	size_t nc = candidates(last, c, sizeof(c) / sizeof(c[0]));
+	uint64_t last = na ? a[na - 1].ver : 0, w[512];
+	uint64_t vmin = UINT64_MAX, vmax = 0, zero = 0, bad = 0, nver = 0;
 	ssize_t got;
 
 	if (na)
@@ -222,43 +190,41 @@ static void check_slot(int fd, uint64_t fsize, uint64_t slot,
 			lost++;
 		return;
 	}
-	if (all_ver(w, n, slot, last))
-		return;
-	for (size_t i = 0; i < nc; i++)
-		if (all_ver(w, n, slot, c[i])) {
-			inflight++;
-			return;
+	for (uint64_t k = 0; k < n; k++) {
+		uint64_t v = w[k] ? word_ver(slot, w[k], k) : 0;
+
+		if (!w[k]) {
+			zero++;
+		} else if (!v) {
+			bad++;
+		} else {
+			if (v != vmin && v != vmax)
+				nver++;
+			vmin = v < vmin ? v : vmin;
+			vmax = v > vmax ? v : vmax;
 		}
-	for (size_t i = 0; n > 1 && i < nc; i++)
-		if (mix_of(w, n, slot, last, c[i])) {
-			inflight_torn++;
-			return;
-		}
-	if (!na) {
+	}
+	if (bad) {
 		torn++;
-		note("slot %" PRIu64 " (%" PRIu64 " B at %" PRIu64
-		     "): never acknowledged, holds garbage", slot, len, off);
+		note("slot %" PRIu64 " (%" PRIu64 " B at %" PRIu64 "): torn: %"
+		     PRIu64 " of %" PRIu64 " words belong to no version%s",
+		     slot, len, off, bad, n, na ? "" : " (never acknowledged)");
 		return;
 	}
-	if (all_ver(w, n, slot, 0)) {
+	if (na && (zero || vmin < last)) {
 		lost++;
-		note("slot %" PRIu64 " (%" PRIu64 " B at %" PRIu64
-		     "): lost: zeroes, acked version %" PRIx64, slot, len, off,
-		     last);
+		note("slot %" PRIu64 " (%" PRIu64 " B at %" PRIu64 "): lost: "
+		     "acked version %" PRIx64 ", %" PRIu64 " of %" PRIu64
+		     " words are zero or older (oldest %" PRIx64 ")", slot, len,
+		     off, last, zero + 0, n, vmin == UINT64_MAX ? 0 : vmin);
 		return;
 	}
-	for (size_t i = 0; i + 1 < na; i++)
-		if (all_ver(w, n, slot, a[i].ver)) {
-			lost++;
-			note("slot %" PRIu64 " (%" PRIu64 " B at %" PRIu64
-			     "): lost: old version %" PRIx64 ", acked %"
-			     PRIx64, slot, len, off, a[i].ver, last);
-			return;
-		}
-	torn++;
-	note("slot %" PRIu64 " (%" PRIu64 " B at %" PRIu64 "): torn: acked "
-	     "version %" PRIx64 ", first word %016" PRIx64, slot, len, off,
-	     last, w[0]);
+	if (zero == n || (!zero && vmin == vmax && vmax == last))
+		return;				/* untouched, or new */
+	if (!zero && vmin == vmax)
+		inflight++;			/* a later version, whole */
+	else
+		inflight_torn++;		/* later versions, mixed */
 }
 
 static void check_inplace(int fd, uint64_t fsize)

@@ -12,7 +12,7 @@
  * (slot, version, word index): the checker can tell, word by word,
  * which version a word belongs to, and so tell new, old and torn apart.
  * A version is (epoch << 32 | n): epoch is the run, n counts that run's
- * updates of the slot from 1.
+ * updates of the slot from 1; see ver32() for the bits a word keeps.
  */
 #ifndef CRASH_COMMON_H
 #define CRASH_COMMON_H
@@ -45,14 +45,40 @@ static inline uint64_t slot_off(uint64_t slot)
 	return slot * CELL_SIZE + mix64(slot ^ 0x5a5a5a5a5a5aULL) % room * 8;
 }
 
-/* Word k of slot's content at version ver; never 0 (0 = never written). */
+/*
+ * A version in 32 bits: epoch (12 bits) and n (20 bits).  Every word
+ * carries it, so a word says which version it belongs to, and a torn
+ * slot can be taken apart word by word whatever versions the guest
+ * reached after the last acknowledgement the host saw.
+ */
+static inline uint32_t ver32(uint64_t ver)
+{
+	return (uint32_t)((ver >> 32 & 0xfff) << 20 | (ver & 0xfffff));
+}
+
+static inline uint64_t ver64(uint32_t v)
+{
+	return (uint64_t)(v >> 20) << 32 | (v & 0xfffff);
+}
+
+/* Word k of slot's content at version ver (n >= 1): never 0. */
 static inline uint64_t slot_word(uint64_t slot, uint64_t ver, uint64_t k)
 {
-	uint64_t w = mix64(slot * 0x9e3779b97f4a7c15ULL ^
-			   mix64(ver + 0x632be59bd9b4e019ULL) ^
+	uint64_t h = mix64(slot * 0x9e3779b97f4a7c15ULL ^
+			   mix64(ver32(ver) + 0x632be59bd9b4e019ULL) ^
 			   k * 0xd6e8feb86659fd93ULL);
 
-	return w ? w : 1;
+	return (uint64_t)ver32(ver) << 32 | (h & 0xffffffff);
+}
+
+/* The version word k of slot belongs to, or 0 if it is no valid word. */
+static inline uint64_t word_ver(uint64_t slot, uint64_t w, uint64_t k)
+{
+	uint64_t ver = ver64((uint32_t)(w >> 32));
+
+	if (!(ver & 0xfffff) || slot_word(slot, ver, k) != w)
+		return 0;
+	return ver;
 }
 
 /* The checksum an acknowledgement carries: over the whole content. */

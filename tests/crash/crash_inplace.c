@@ -55,7 +55,7 @@ static inline void flushcheck_ack(const void *a, uint64_t l) { (void)a; (void)l;
 enum bug { BUG_NONE, BUG_NOFLUSH, BUG_NOFENCE, BUG_LATE_STORE };
 
 static char *base;
-static uint64_t nslots, epoch, count, seed;
+static uint64_t nslots, epoch = 1, count, seed;
 static unsigned int nthreads = 1;
 static const char *tag = "2";
 static _Atomic uint64_t ack_seq;
@@ -137,6 +137,10 @@ static void update(uint64_t slot, uint64_t *buf, uint64_t rng)
 	while (atomic_flag_test_and_set_explicit(&locks[slot],
 						 memory_order_acquire))
 		;
+	if (runs[slot] == 0xfffff) {	/* n has 20 bits in a word */
+		atomic_flag_clear_explicit(&locks[slot], memory_order_release);
+		return;
+	}
 	ver = epoch << 32 | ++runs[slot];
 	for (uint64_t k = 0; k < n; k++)
 		buf[k] = slot_word(slot, ver, k);
@@ -257,7 +261,7 @@ int main(int argc, char **argv)
 		} else
 			return usage();
 	}
-	if (!mode || !nthreads || nthreads > 16 || epoch >= 1ULL << 31)
+	if (!mode || !nthreads || nthreads > 16 || !epoch || epoch > 0xfff)
 		return usage();
 	if (!strcmp(mode, "daxfile")) {
 		df = create ? daxfile_create(path, create, &(struct daxfile_opts){
