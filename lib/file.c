@@ -267,6 +267,7 @@ struct create_ctx {
 	char			tmp[PATH_MAX];
 	struct daxfile_opts	o;
 	struct daxfile		*df;
+	bool			named;		/* the file is at path now */
 	bool			made_static;
 };
 
@@ -416,14 +417,39 @@ static int fill(struct create_ctx *c)
 	return 0;
 }
 
+/*
+ * A static file refuses to be renamed over, like a swapfile: to replace
+ * one, drop its state first.  This fails with EBUSY while it is mapped.
+ */
+static int replace_into_place(struct create_ctx *c)
+{
+	if (!rename(c->tmp, c->path))
+		return 0;
+	if (errno != EPERM ||
+	    sys_daxctl(AT_FDCWD, c->path, DAXCTL_F_GET, 0) != DAXCTL_F_STATIC)
+		return -1;
+	if (sys_daxctl(AT_FDCWD, c->path, 0, 0))
+		return -1;
+	return rename(c->tmp, c->path);
+}
+
+/*
+ * Give the file its name while it is still an ordinary file: once static,
+ * no name of it can be unlinked, so the temporary one could not go away.
+ */
 static int link_into_place(struct create_ctx *c, bool replace)
 {
-	if (replace)
-		return rename(c->tmp, c->path);
-	/* link() fails with EEXIST atomically, unlike a checked rename. */
-	if (link(c->tmp, c->path))
-		return -1;
-	unlink(c->tmp);
+	if (replace) {
+		if (replace_into_place(c))
+			return -1;
+	} else {
+		/* link() fails with EEXIST atomically, unlike a checked rename. */
+		if (link(c->tmp, c->path))
+			return -1;
+		unlink(c->tmp);
+	}
+	c->tmp[0] = '\0';
+	c->named = true;
 	return 0;
 }
 
@@ -447,20 +473,22 @@ static void sync_dir(const char *path)
 
 static void create_cleanup(struct create_ctx *c)
 {
+	bool keep = c->o.flags & DAXFILE_KEEP_ON_ERROR;
 	struct daxfile__saved_err s;
 
 	daxfile__save_err(&s);
 	daxfile__unmap(c->df);
-	/* Static files refuse truncation; let unlink free the blocks. */
-	if (c->made_static && !(c->o.flags & DAXFILE_KEEP_ON_ERROR))
+	/* A static file cannot be unlinked; drop the state first. */
+	if (c->made_static && !keep)
 		sys_daxctl(c->df->fd, NULL, 0, 0);
 	if (c->df->fd >= 0)
 		close(c->df->fd);
-	if (c->tmp[0]) {
-		if (!(c->o.flags & DAXFILE_KEEP_ON_ERROR) ||
-		    link_into_place(c, false))
-			unlink(c->tmp);
-	}
+	if (keep && c->tmp[0])
+		link_into_place(c, false);
+	if (!keep && c->named)
+		unlink(c->path);
+	if (c->tmp[0])
+		unlink(c->tmp);
 	free(c->df);
 	daxfile__restore_err(&s);
 }
@@ -493,17 +521,18 @@ struct daxfile *daxfile_create(const char *path, uint64_t size,
 	c.df->fd = open_temp(&c);
 	if (c.df->fd < 0 || fill(&c))
 		goto fail;
+	if (link_into_place(&c, c.o.flags & DAXFILE_REPLACE)) {
+		daxfile__err(errno, errno == EBUSY ?
+			     "cannot replace the file: it is static-dax and mapped" :
+			     "cannot name the file: %m");
+		goto fail;
+	}
+	sync_dir(path);
 	if (settle_mode(c.df, c.o.flags, c.o.align))
 		goto fail;
 	c.made_static = c.df->mode == DAXFILE_MODE_STATIC;
 	if (map_file(c.df, c.o.flags))
 		goto fail;
-	if (link_into_place(&c, c.o.flags & DAXFILE_REPLACE)) {
-		daxfile__err(errno, "cannot name the file: %m");
-		goto fail;
-	}
-	c.tmp[0] = '\0';
-	sync_dir(path);
 	return c.df;
 fail:
 	create_cleanup(&c);

@@ -5,6 +5,7 @@
  * for files with holes or unwritten extents.  Runs on /mnt/pmem.
  */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -62,7 +63,7 @@ TEST_F(lib, create_is_static_and_durable)
 	EXPECT_EQ(FILE_SIZE, daxfile_size(df));
 	p = daxfile_addr(df);
 	EXPECT_EQ(0, (uintptr_t)p & (SZ_2M - 1));
-	EXPECT_EQ(p, daxfile_memcpy_persist(p + 4000, "static", 6, 0));
+	EXPECT_EQ(p + 4000, daxfile_memcpy_persist(p + 4000, "static", 6, 0));
 	EXPECT_EQ(p + 8192, daxfile_memset_persist(p + 8192, 0x5a, 1 << 20,
 						   0));
 	EXPECT_EQ(0, daxfile_persist(p, 16));
@@ -193,6 +194,44 @@ TEST_F(lib, create_refuses_existing)
 	df = create_4k(self->path, DAXFILE_REPLACE);
 	ASSERT_NE(NULL, df) TH_LOG("%s", daxfile_errmsg());
 	EXPECT_EQ(DAXFILE_MODE_STATIC, daxfile_mode(df));
+	daxfile_close(df);
+}
+
+/* Entries in MNT whose name starts with ".libdaxfile-PID": temporaries. */
+static int count_temporaries(void)
+{
+	char prefix[64];
+	struct dirent *d;
+	DIR *dir = opendir(MNT);
+	int n = 0;
+
+	if (!dir)
+		return -1;
+	snprintf(prefix, sizeof(prefix), ".libdaxfile-%d", getpid());
+	while ((d = readdir(dir)))
+		n += !strncmp(d->d_name, prefix, strlen(prefix));
+	closedir(dir);
+	return n;
+}
+
+/*
+ * Once static, no name of a file can be unlinked: create and replace must
+ * name the file before they freeze it, or their temporary name stays.
+ */
+TEST_F(lib, create_leaves_no_temporary_name)
+{
+	struct daxfile *df = create_4k(self->path, DAXFILE_REQUIRE_STATIC);
+	struct stat st;
+
+	ASSERT_NE(NULL, df) TH_LOG("%s", daxfile_errmsg());
+	ASSERT_EQ(0, fstat(daxfile_fd(df), &st));
+	EXPECT_EQ(1, st.st_nlink);
+	EXPECT_EQ(0, count_temporaries());
+	daxfile_close(df);
+
+	df = create_4k(self->path, DAXFILE_REQUIRE_STATIC | DAXFILE_REPLACE);
+	ASSERT_NE(NULL, df) TH_LOG("%s", daxfile_errmsg());
+	EXPECT_EQ(0, count_temporaries());
 	daxfile_close(df);
 }
 
