@@ -588,9 +588,12 @@ static int cmd_updates(int argc, char **argv)
 			continue;
 		if (tg->df) {
 			snprintf(path, sizeof(path), "%s/static", o.dax_dir);
-			/* Static files refuse unlink-truncation: disable. */
-			daxctl_fd(daxfile_fd(tg->df), 0, 0);
+			/*
+			 * A static file refuses unlink, and disabling it
+			 * while mapped is EBUSY: unmap, disable, unlink.
+			 */
 			daxfile_close(tg->df);
+			daxctl(path, 0, 0);
 			unlink(path);
 			continue;
 		}
@@ -678,9 +681,9 @@ static int cmd_fault(int argc, char **argv)
 		       (double)(t1 - t0) / 1e9, mode);
 		fflush(stdout);
 		if (df) {
-			if (daxfile_mode(df) == DAXFILE_MODE_STATIC)
-				daxctl_fd(daxfile_fd(df), 0, 0);
+			/* Unmap first: disabling a mapped file is EBUSY. */
 			daxfile_close(df);
+			daxctl(path, 0, 0);
 		} else {
 			munmap(addr, size);
 			close(fd);
