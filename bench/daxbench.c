@@ -210,8 +210,12 @@ static void prefault(char *addr, size_t len)
 	 * yet the first repetition still took faults (bench/README.md).
 	 */
 	madvise(addr, len, MADV_POPULATE_WRITE);
-	for (size_t off = 0; off < len; off += PAGE_SZ)
-		*(volatile char *)(addr + off) = *(volatile char *)(addr + off);
+	for (size_t off = 0; off < len; off += PAGE_SZ) {
+		volatile char *p = addr + off;
+		char c = *p;
+
+		*p = c;	/* a write fault, keeping the contents */
+	}
 }
 
 static uint64_t devdax_size(const char *dev)
@@ -717,6 +721,8 @@ static int time_enable(int fd, int reps, uint64_t *med, uint64_t *mn,
 {
 	uint64_t t[64];
 
+	if (reps < 1)
+		reps = 1;
 	if (reps > 64)
 		reps = 64;
 	for (int i = 0; i < reps; i++) {
