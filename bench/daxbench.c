@@ -719,7 +719,7 @@ static long extents_of(int fd)
 static int time_enable(int fd, int reps, uint64_t *med, uint64_t *mn,
 		       uint64_t *mx)
 {
-	uint64_t t[64];
+	uint64_t t[64] = { 0 };
 
 	if (reps < 1)
 		reps = 1;
