@@ -4,6 +4,7 @@
  * every operation on a static file, disabling, idempotence, the fd and path
  * forms, unprivileged callers, read-only access, umount with static files
  * present, and PMD mappings with align = 2 MiB.  Runs on /mnt/pmem.
+ * The filesystems' extent-swapping ioctls are in extent_swap_static.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,16 +29,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "uapi/linux/daxctl.h"
-
 /* kselftest_harness.h itself trips these under -Wextra. */
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
+#include "daxctl_test.h"
 
-#define MNT		"/mnt/pmem"
-#define SZ_4K		4096UL
-#define SZ_2M		(2UL << 20)
 #define FILE_SIZE	(4UL << 20)
 
 #ifndef MAP_SHARED_VALIDATE
@@ -46,44 +43,6 @@
 #ifndef MAP_SYNC
 #define MAP_SYNC		0x80000
 #endif
-
-/* ext4's EXT4_IOC_MOVE_EXT and xfs's XFS_IOC_EXCHANGE_RANGE, not in libc. */
-struct move_extent {
-	uint32_t reserved;
-	uint32_t donor_fd;
-	uint64_t orig_start;
-	uint64_t donor_start;
-	uint64_t len;
-	uint64_t moved_len;
-};
-#define EXT4_IOC_MOVE_EXT	_IOWR('f', 15, struct move_extent)
-
-struct xfs_exchange_range {
-	int32_t file1_fd;
-	uint32_t pad;
-	uint64_t file1_offset;
-	uint64_t file2_offset;
-	uint64_t length;
-	uint64_t flags;
-};
-#define XFS_IOC_EXCHANGE_RANGE	_IOW('X', 129, struct xfs_exchange_range)
-
-static long daxctl(int dfd, const char *path, unsigned int flags,
-		   unsigned int align)
-{
-	return syscall(__NR_daxctl, dfd, path, flags, align);
-}
-
-/* -errno, or the non-negative result: compact to assert on. */
-static long daxctl_err(int dfd, const char *path, unsigned int flags,
-		       unsigned int align)
-{
-	long ret = daxctl(dfd, path, flags, align);
-
-	return ret < 0 ? -errno : ret;
-}
-
-#define ERR(expr)	((expr) < 0 ? -errno : 0)
 
 /* Drop capabilities from the effective and permitted sets. */
 static int drop_caps(const int *caps, int n)
@@ -101,38 +60,6 @@ static int drop_caps(const int *caps, int n)
 		data[caps[i] / 32].permitted &= ~(1U << (caps[i] % 32));
 	}
 	return syscall(SYS_capset, &hdr, data);
-}
-
-/* Create @path with @size bytes of written (zeroed) blocks. */
-static int make_written(const char *path, size_t size)
-{
-	static char zero[1 << 20];
-	size_t off, n;
-	int fd;
-
-	fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0644);
-	if (fd < 0)
-		return -1;
-	if (fallocate(fd, 0, 0, size))
-		goto fail;
-	for (off = 0; off < size; off += n) {
-		n = size - off < sizeof(zero) ? size - off : sizeof(zero);
-		if (pwrite(fd, zero, n, off) != (ssize_t)n)
-			goto fail;
-	}
-	if (fsync(fd))
-		goto fail;
-	return fd;
-fail:
-	close(fd);
-	return -1;
-}
-
-static bool fs_is_xfs(void)
-{
-	struct statfs sfs;
-
-	return statfs(MNT, &sfs) == 0 && sfs.f_type == XFS_SUPER_MAGIC;
 }
 
 static int set_iflag(const char *path, int flag, bool on)
@@ -649,52 +576,6 @@ TEST_F(daxctl, static_reflink_dedupe_copy_etxtbsy)
 	in = out = 0;
 	EXPECT_EQ(-ETXTBSY, ERR(copy_file_range(other, &in, self->fd, &out,
 					       SZ_4K, 0)));
-	close(other);
-}
-
-TEST_F(daxctl, static_extent_swapping_refused)
-{
-	int other = make_written(self->path[1], FILE_SIZE);
-
-	ASSERT_LE(0, other);
-	ASSERT_EQ(0, daxctl_err(self->fd, NULL, DAXCTL_F_STATIC, 0));
-	if (fs_is_xfs()) {
-		struct xfs_exchange_range xr = { .length = SZ_4K };
-		int third, want = -ETXTBSY;
-
-		/* Exchange-range may be unsupported outright (DAX files). */
-		third = make_written(self->path[2], FILE_SIZE);
-		ASSERT_LE(0, third);
-		xr.file1_fd = third;
-		if (ioctl(other, XFS_IOC_EXCHANGE_RANGE, &xr) &&
-		    errno == EOPNOTSUPP) {
-			TH_LOG("this xfs cannot exchange ranges of any file");
-			want = -EOPNOTSUPP;
-		}
-		close(third);
-		xr.file1_fd = other;
-		EXPECT_EQ(want,
-			  ERR(ioctl(self->fd, XFS_IOC_EXCHANGE_RANGE, &xr)));
-		xr.file1_fd = self->fd;
-		EXPECT_EQ(want, ERR(ioctl(other, XFS_IOC_EXCHANGE_RANGE, &xr)));
-	} else {
-		struct move_extent me = { .len = 1 };
-		int third, want = -ETXTBSY;
-
-		/* Online defrag may be unsupported outright (bigalloc). */
-		third = make_written(self->path[2], FILE_SIZE);
-		ASSERT_LE(0, third);
-		me.donor_fd = third;
-		if (ioctl(other, EXT4_IOC_MOVE_EXT, &me) && errno == EOPNOTSUPP) {
-			TH_LOG("this ext4 cannot defragment any file");
-			want = -EOPNOTSUPP;
-		}
-		close(third);
-		me.donor_fd = other;
-		EXPECT_EQ(want, ERR(ioctl(self->fd, EXT4_IOC_MOVE_EXT, &me)));
-		me.donor_fd = self->fd;
-		EXPECT_EQ(want, ERR(ioctl(other, EXT4_IOC_MOVE_EXT, &me)));
-	}
 	close(other);
 }
 

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the daxctl(2) kselftests share: the raw syscall, errno-returning
+ * wrappers that are compact to assert on, and files with written blocks,
+ * the only kind daxctl(STATIC) accepts.
+ */
+#ifndef DAXCTL_TEST_H
+#define DAXCTL_TEST_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "uapi/linux/daxctl.h"
+
+#define MNT		"/mnt/pmem"
+#define SZ_4K		4096UL
+#define SZ_2M		(2UL << 20)
+
+/* -errno of a failed call returning < 0, or 0. */
+#define ERR(expr)	((expr) < 0 ? -errno : 0)
+
+static inline long daxctl(int dfd, const char *path, unsigned int flags,
+			  unsigned int align)
+{
+	return syscall(__NR_daxctl, dfd, path, flags, align);
+}
+
+/* -errno, or the non-negative result. */
+static inline long daxctl_err(int dfd, const char *path, unsigned int flags,
+			      unsigned int align)
+{
+	long ret = daxctl(dfd, path, flags, align);
+
+	return ret < 0 ? -errno : ret;
+}
+
+/* Fill [0, @size) of @fd with @byte, through write(2), and fsync. */
+static inline int fill_written(int fd, size_t size, int byte)
+{
+	char buf[1 << 16];
+	size_t off, n;
+
+	memset(buf, byte, sizeof(buf));
+	if (fallocate(fd, 0, 0, size))
+		return -1;
+	for (off = 0; off < size; off += n) {
+		n = size - off < sizeof(buf) ? size - off : sizeof(buf);
+		if (pwrite(fd, buf, n, off) != (ssize_t)n)
+			return -1;
+	}
+	return fsync(fd);
+}
+
+/* Create @path with @size bytes of written (zeroed) blocks; an O_RDWR fd. */
+static inline int make_written(const char *path, size_t size)
+{
+	int fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0644);
+
+	if (fd >= 0 && fill_written(fd, size, 0)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static inline bool fs_is_xfs(void)
+{
+	struct statfs sfs;
+
+	return statfs(MNT, &sfs) == 0 && sfs.f_type == XFS_SUPER_MAGIC;
+}
+
+#endif /* DAXCTL_TEST_H */

@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Description: each filesystem's own ways of moving or rewriting a block
+ * map leave a static-DAX file's blocks where they are: xfs's
+ * XFS_IOC_SWAPEXT and XFS_IOC_EXCHANGE_RANGE; ext4's EXT4_IOC_MOVE_EXT
+ * (online defrag), extent-format migration both ways and
+ * EXT4_IOC_SWAP_BOOT.
+ *
+ * Each case first does the same to ordinary files, so a refusal can only
+ * come from the static file.  When the filesystem under test can't do it at
+ * all, the case skips and names the vm/run setup that can:
+ *   XFS_IOC_EXCHANGE_RANGE  vm/run --fs xfs --xfs-exchange-range
+ *   EXT4_IOC_MOVE_EXT,      vm/run --fs ext4 --mkfs-options "-b 4096"
+ *   extents -> indirect            --mount-options dax=inode
+ * (ext4 refuses both on bigalloc, and online defrag of a DAX original, so
+ * only a page-cache original with a static-DAX donor reaches that check.)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xfs/xfs.h>
+
+/* kselftest_harness.h itself trips these under -Wextra. */
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wclobbered"
+#include "kselftest_harness.h"
+#include "daxctl_test.h"
+
+#define FILE_SIZE	(32UL << 10)	/* under 12 blocks: ext4 can go indirect */
+
+/* Linux 6.10 uapi; xfsprogs 6.1's headers predate it. */
+#ifndef XFS_IOC_EXCHANGE_RANGE
+struct xfs_exchange_range {
+	int32_t file1_fd;
+	uint32_t pad;
+	uint64_t file1_offset;
+	uint64_t file2_offset;
+	uint64_t length;
+	uint64_t flags;
+};
+#define XFS_IOC_EXCHANGE_RANGE	_IOW('X', 129, struct xfs_exchange_range)
+#endif
+
+/* ext4's uapi is not exported to userspace; this is its ABI. */
+struct move_extent {
+	uint32_t reserved;
+	uint32_t donor_fd;
+	uint64_t orig_start;
+	uint64_t donor_start;
+	uint64_t len;
+	uint64_t moved_len;
+};
+#define EXT4_IOC_MOVE_EXT	_IOWR('f', 15, struct move_extent)
+#define EXT4_IOC_MIGRATE	_IO('f', 9)
+#define EXT4_IOC_SWAP_BOOT	_IO('f', 17)
+
+enum { STATIC, OTHER, SPARE, PLAIN, PLAIN_SPARE, NFILES };
+
+/* Which byte each file is filled with, so a data swap shows. */
+static const int fill_byte[NFILES] = { 0x5a, 0xa5, 0x3c, 0xc3, 0x69 };
+
+FIXTURE(blockmap) {
+	char dir[64];
+	char path[NFILES][96];
+	int fd[NFILES];
+};
+
+static int set_dax_flag(const char *dir, bool on)
+{
+	struct fsxattr fa;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+	int ret;
+
+	if (fd < 0)
+		return -1;
+	ret = ioctl(fd, FS_IOC_FSGETXATTR, &fa);
+	if (!ret) {
+		fa.fsx_xflags = on ? fa.fsx_xflags | FS_XFLAG_DAX :
+				     fa.fsx_xflags & ~FS_XFLAG_DAX;
+		ret = ioctl(fd, FS_IOC_FSSETXATTR, &fa);
+	}
+	close(fd);
+	return ret;
+}
+
+static bool is_dax(int fd)
+{
+	struct statx stx;
+
+	return !statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx) &&
+	       (stx.stx_attributes & STATX_ATTR_DAX);
+}
+
+/* The byte at offset 0 of @fd, or -1. */
+static int first_byte(int fd)
+{
+	unsigned char c;
+
+	return pread(fd, &c, 1, 0) == 1 ? c : -1;
+}
+
+/* Where @fd's first block is on the device, or 0. */
+static uint64_t first_block(int fd)
+{
+	struct {
+		struct fiemap map;
+		struct fiemap_extent ext;
+	} fm = { .map = { .fm_length = FILE_SIZE, .fm_extent_count = 1,
+			  .fm_flags = FIEMAP_FLAG_SYNC } };
+
+	if (ioctl(fd, FS_IOC_FIEMAP, &fm) || fm.map.fm_mapped_extents != 1)
+		return 0;
+	return fm.map.fm_extents[0].fe_physical;
+}
+
+/*
+ * dax/ holds DAX files on any DAX mount; plain/ holds page-cache files
+ * where the mount is dax=inode and DAX files where it is dax=always.
+ */
+FIXTURE_SETUP(blockmap)
+{
+	char sub[2][96];
+	int i;
+
+	snprintf(self->dir, sizeof(self->dir), MNT "/extent_swap.%d",
+		 getpid());
+	snprintf(sub[0], sizeof(sub[0]), "%s/dax", self->dir);
+	snprintf(sub[1], sizeof(sub[1]), "%s/plain", self->dir);
+	for (i = 0; i < NFILES; i++) {
+		snprintf(self->path[i], sizeof(self->path[i]), "%s/%c",
+			 sub[i >= PLAIN], 'a' + i);
+		self->fd[i] = -1;
+	}
+	if (mkdir(self->dir, 0755) || mkdir(sub[0], 0755) ||
+	    mkdir(sub[1], 0755))
+		SKIP(return, "cannot make directories on " MNT);
+	/* dax=always ignores the flag; dax=inode needs it. */
+	set_dax_flag(sub[0], true);
+	set_dax_flag(sub[1], false);
+	for (i = 0; i < NFILES; i++) {
+		self->fd[i] = open(self->path[i], O_CREAT | O_RDWR, 0644);
+		ASSERT_LE(0, self->fd[i]);
+		ASSERT_EQ(0, fill_written(self->fd[i], FILE_SIZE,
+					  fill_byte[i]));
+	}
+	if (!is_dax(self->fd[STATIC]))
+		SKIP(return, MNT " is not a DAX mount");
+	if (daxctl(self->fd[STATIC], NULL, DAXCTL_F_GET, 0) < 0 &&
+	    errno == ENOSYS)
+		SKIP(return, "kernel without daxctl()");
+}
+
+FIXTURE_TEARDOWN(blockmap)
+{
+	char sub[96];
+	int i;
+
+	for (i = 0; i < NFILES; i++) {
+		if (self->fd[i] >= 0)
+			close(self->fd[i]);
+		daxctl(AT_FDCWD, self->path[i], 0, 0);
+		unlink(self->path[i]);
+	}
+	snprintf(sub, sizeof(sub), "%s/dax", self->dir);
+	rmdir(sub);
+	snprintf(sub, sizeof(sub), "%s/plain", self->dir);
+	rmdir(sub);
+	rmdir(self->dir);
+}
+
+static int swapext(int target, int tmp)
+{
+	struct xfs_swapext sx = {
+		.sx_version = XFS_SX_VERSION,
+		.sx_fdtarget = target,
+		.sx_fdtmp = tmp,
+		.sx_length = FILE_SIZE,
+	};
+	struct stat st;
+
+	/* The kernel refuses if the target changed since this "bulkstat". */
+	if (fstat(target, &st))
+		return -1;
+	sx.sx_stat.bs_ctime.tv_sec = st.st_ctim.tv_sec;
+	sx.sx_stat.bs_ctime.tv_nsec = st.st_ctim.tv_nsec;
+	sx.sx_stat.bs_mtime.tv_sec = st.st_mtim.tv_sec;
+	sx.sx_stat.bs_mtime.tv_nsec = st.st_mtim.tv_nsec;
+	return ioctl(target, XFS_IOC_SWAPEXT, &sx);
+}
+
+/* xfs returns EINVAL for swapfiles here; static files share that errno. */
+TEST_F(blockmap, xfs_swapext_refused)
+{
+	uint64_t spare = first_block(self->fd[SPARE]), where;
+
+	if (!fs_is_xfs())
+		SKIP(return, "XFS_IOC_SWAPEXT is xfs's");
+	ASSERT_EQ(0, ERR(swapext(self->fd[OTHER], self->fd[SPARE])));
+	EXPECT_EQ(spare, first_block(self->fd[OTHER]));
+	EXPECT_EQ(fill_byte[SPARE], first_byte(self->fd[OTHER]));
+
+	ASSERT_EQ(0, daxctl_err(self->fd[STATIC], NULL, DAXCTL_F_STATIC, 0));
+	where = first_block(self->fd[STATIC]);
+	ASSERT_NE(0, where);
+	EXPECT_EQ(-EINVAL, ERR(swapext(self->fd[STATIC], self->fd[OTHER])));
+	EXPECT_EQ(-EINVAL, ERR(swapext(self->fd[OTHER], self->fd[STATIC])));
+	EXPECT_EQ(where, first_block(self->fd[STATIC]));
+	EXPECT_EQ(fill_byte[STATIC], first_byte(self->fd[STATIC]));
+	EXPECT_EQ(DAXCTL_F_STATIC,
+		  daxctl_err(self->fd[STATIC], NULL, DAXCTL_F_GET, 0));
+}
+
+static int exchange_range(int file2, int file1)
+{
+	struct xfs_exchange_range xr = {
+		.file1_fd = file1,
+		.length = FILE_SIZE,
+	};
+
+	return ioctl(file2, XFS_IOC_EXCHANGE_RANGE, &xr);
+}
+
+TEST_F(blockmap, xfs_exchange_range_refused)
+{
+	uint64_t spare = first_block(self->fd[SPARE]), where;
+	int ret;
+
+	if (!fs_is_xfs())
+		SKIP(return, "XFS_IOC_EXCHANGE_RANGE is xfs's");
+	ret = ERR(exchange_range(self->fd[OTHER], self->fd[SPARE]));
+	if (ret == -EOPNOTSUPP)
+		SKIP(return, "no exchange-range feature (vm/run --xfs-exchange-range)");
+	ASSERT_EQ(0, ret);
+	EXPECT_EQ(spare, first_block(self->fd[OTHER]));
+	EXPECT_EQ(fill_byte[SPARE], first_byte(self->fd[OTHER]));
+
+	ASSERT_EQ(0, daxctl_err(self->fd[STATIC], NULL, DAXCTL_F_STATIC, 0));
+	where = first_block(self->fd[STATIC]);
+	ASSERT_NE(0, where);
+	EXPECT_EQ(-ETXTBSY, ERR(exchange_range(self->fd[STATIC],
+					       self->fd[OTHER])));
+	EXPECT_EQ(-ETXTBSY, ERR(exchange_range(self->fd[OTHER],
+					       self->fd[STATIC])));
+	EXPECT_EQ(where, first_block(self->fd[STATIC]));
+	EXPECT_EQ(fill_byte[STATIC], first_byte(self->fd[STATIC]));
+}
+
+static int move_ext(int orig, int donor)
+{
+	struct move_extent me = {
+		.donor_fd = donor,
+		.len = FILE_SIZE / SZ_4K,
+	};
+
+	return ioctl(orig, EXT4_IOC_MOVE_EXT, &me);
+}
+
+TEST_F(blockmap, ext4_move_ext_refused)
+{
+	uint64_t spare = first_block(self->fd[PLAIN_SPARE]), where;
+	int ret;
+
+	if (fs_is_xfs())
+		SKIP(return, "EXT4_IOC_MOVE_EXT is ext4's");
+	if (is_dax(self->fd[PLAIN]))
+		SKIP(return, "no page-cache file for an original (mount -o dax=inode)");
+	/* Defrag keeps the original's data and gives it the donor's blocks. */
+	ret = ERR(move_ext(self->fd[PLAIN], self->fd[PLAIN_SPARE]));
+	if (ret == -EOPNOTSUPP)
+		SKIP(return, "no online defrag (bigalloc?)");
+	ASSERT_EQ(0, ret);
+	EXPECT_EQ(spare, first_block(self->fd[PLAIN]));
+	EXPECT_EQ(fill_byte[PLAIN], first_byte(self->fd[PLAIN]));
+
+	ASSERT_EQ(0, daxctl_err(self->fd[STATIC], NULL, DAXCTL_F_STATIC, 0));
+	where = first_block(self->fd[STATIC]);
+	ASSERT_NE(0, where);
+	/* The check under the inode locks, as for a swapfile donor. */
+	EXPECT_EQ(-ETXTBSY, ERR(move_ext(self->fd[PLAIN], self->fd[STATIC])));
+	/* ext4 never defragments a DAX original: its own errno. */
+	EXPECT_EQ(-EOPNOTSUPP,
+		  ERR(move_ext(self->fd[STATIC], self->fd[PLAIN])));
+	EXPECT_EQ(where, first_block(self->fd[STATIC]));
+}
+
+static int set_extents_flag(int fd, bool on)
+{
+	int flags;
+
+	if (ioctl(fd, FS_IOC_GETFLAGS, &flags))
+		return -1;
+	flags = on ? flags | FS_EXTENT_FL : flags & ~FS_EXTENT_FL;
+	return ioctl(fd, FS_IOC_SETFLAGS, &flags);
+}
+
+/* A static file keeps its block map format, extents or indirect. */
+TEST_F(blockmap, ext4_extent_format_change_refused)
+{
+	uint64_t where;
+	int ret;
+
+	if (fs_is_xfs())
+		SKIP(return, "extent-format migration is ext4's");
+	/* Already extents: EXT4_IOC_MIGRATE has nothing to do. */
+	EXPECT_EQ(-EINVAL, ERR(ioctl(self->fd[OTHER], EXT4_IOC_MIGRATE)));
+	ret = ERR(set_extents_flag(self->fd[OTHER], false));
+	if (ret == -EOPNOTSUPP)
+		SKIP(return, "no migration to indirect blocks (bigalloc?)");
+	ASSERT_EQ(0, ret);
+	EXPECT_EQ(0, ERR(ioctl(self->fd[OTHER], EXT4_IOC_MIGRATE)));
+
+	ASSERT_EQ(0, daxctl_err(self->fd[STATIC], NULL, DAXCTL_F_STATIC, 0));
+	where = first_block(self->fd[STATIC]);
+	ASSERT_NE(0, where);
+	EXPECT_EQ(-ETXTBSY, ERR(ioctl(self->fd[STATIC], EXT4_IOC_MIGRATE)));
+	EXPECT_EQ(-ETXTBSY, ERR(set_extents_flag(self->fd[STATIC], false)));
+	EXPECT_EQ(where, first_block(self->fd[STATIC]));
+}
+
+/* ext4 returns EINVAL for swapfiles here; static files share that errno. */
+TEST_F(blockmap, ext4_swap_boot_refused)
+{
+	uint64_t where;
+
+	if (fs_is_xfs())
+		SKIP(return, "EXT4_IOC_SWAP_BOOT is ext4's");
+	/* Twice: the boot loader inode gets its own blocks back. */
+	ASSERT_EQ(0, ERR(ioctl(self->fd[OTHER], EXT4_IOC_SWAP_BOOT)));
+	ASSERT_EQ(0, ERR(ioctl(self->fd[OTHER], EXT4_IOC_SWAP_BOOT)));
+
+	ASSERT_EQ(0, daxctl_err(self->fd[STATIC], NULL, DAXCTL_F_STATIC, 0));
+	where = first_block(self->fd[STATIC]);
+	ASSERT_NE(0, where);
+	EXPECT_EQ(-EINVAL, ERR(ioctl(self->fd[STATIC], EXT4_IOC_SWAP_BOOT)));
+	EXPECT_EQ(where, first_block(self->fd[STATIC]));
+	EXPECT_EQ(fill_byte[STATIC], first_byte(self->fd[STATIC]));
+}
+
+TEST_HARNESS_MAIN
