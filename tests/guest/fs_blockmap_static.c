@@ -4,12 +4,14 @@
  * map leave a static-DAX file's blocks where they are: xfs's
  * XFS_IOC_SWAPEXT and XFS_IOC_EXCHANGE_RANGE; ext4's EXT4_IOC_MOVE_EXT
  * (online defrag), extent-format migration both ways and
- * EXT4_IOC_SWAP_BOOT.
+ * EXT4_IOC_SWAP_BOOT.  And xfs realtime files, which DAX can map but whose
+ * blocks aren't on the data device, are never made static.
  *
  * Each case first does the same to ordinary files, so a refusal can only
  * come from the static file.  When the filesystem under test can't do it at
  * all, the case skips and names the vm/run setup that can:
  *   XFS_IOC_EXCHANGE_RANGE  vm/run --fs xfs --xfs-exchange-range
+ *   realtime files          vm/run --fs xfs --xfs-rtdev 256M
  *   EXT4_IOC_MOVE_EXT,      vm/run --fs ext4 --mkfs-options "-b 4096"
  *   extents -> indirect            --mount-options dax=inode
  * (ext4 refuses both on bigalloc, and online defrag of a DAX original, so
@@ -215,6 +217,51 @@ TEST_F(blockmap, xfs_swapext_refused)
 	EXPECT_EQ(fill_byte[STATIC], first_byte(self->fd[STATIC]));
 	EXPECT_EQ(DAXCTL_F_STATIC,
 		  daxctl_err(self->fd[STATIC], NULL, DAXCTL_F_GET, 0));
+}
+
+/* Make @path a realtime file: only possible while it has no blocks. */
+static int make_realtime(const char *path, size_t size)
+{
+	struct fsxattr fa;
+	int fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0644);
+
+	if (fd < 0)
+		return -1;
+	if (ioctl(fd, FS_IOC_FSGETXATTR, &fa))
+		goto fail;
+	fa.fsx_xflags |= FS_XFLAG_REALTIME;
+	if (ioctl(fd, FS_IOC_FSSETXATTR, &fa) || fill_written(fd, size, 0))
+		goto fail;
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+/* DAX maps only xfs's data device: realtime extents are ineligible. */
+TEST_F(blockmap, xfs_realtime_file_refused)
+{
+	char path[128];
+	int rt;
+
+	if (!fs_is_xfs())
+		SKIP(return, "realtime files are xfs's");
+	snprintf(path, sizeof(path), "%s/rt", self->dir);
+	rt = make_realtime(path, FILE_SIZE);
+	if (rt < 0 && errno == EINVAL)
+		SKIP(return, "no realtime device (vm/run --xfs-rtdev SIZE)");
+	ASSERT_LE(0, rt);
+	if (!is_dax(rt)) {
+		close(rt);
+		unlink(path);
+		SKIP(return, "the realtime device is not DAX");
+	}
+	EXPECT_EQ(-EINVAL, daxctl_err(rt, NULL, DAXCTL_F_STATIC, 0));
+	EXPECT_EQ(0, daxctl_err(rt, NULL, DAXCTL_F_GET, 0));
+	/* A data-device file in the same state is accepted. */
+	EXPECT_EQ(0, daxctl_err(self->fd[OTHER], NULL, DAXCTL_F_STATIC, 0));
+	close(rt);
+	unlink(path);
 }
 
 static int exchange_range(int file2, int file1)
