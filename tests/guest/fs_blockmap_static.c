@@ -131,7 +131,7 @@ FIXTURE_SETUP(blockmap)
 	char sub[2][96];
 	int i;
 
-	snprintf(self->dir, sizeof(self->dir), MNT "/extent_swap.%d",
+	snprintf(self->dir, sizeof(self->dir), MNT "/blockmap.%d",
 		 getpid());
 	snprintf(sub[0], sizeof(sub[0]), "%s/dax", self->dir);
 	snprintf(sub[1], sizeof(sub[1]), "%s/plain", self->dir);
@@ -170,6 +170,8 @@ FIXTURE_TEARDOWN(blockmap)
 		daxctl(AT_FDCWD, self->path[i], 0, 0);
 		unlink(self->path[i]);
 	}
+	snprintf(sub, sizeof(sub), "%s/rt", self->dir);
+	unlink(sub);
 	snprintf(sub, sizeof(sub), "%s/dax", self->dir);
 	rmdir(sub);
 	snprintf(sub, sizeof(sub), "%s/plain", self->dir);
@@ -253,7 +255,6 @@ TEST_F(blockmap, xfs_realtime_file_refused)
 	ASSERT_LE(0, rt);
 	if (!is_dax(rt)) {
 		close(rt);
-		unlink(path);
 		SKIP(return, "the realtime device is not DAX");
 	}
 	EXPECT_EQ(-EINVAL, daxctl_err(rt, NULL, DAXCTL_F_STATIC, 0));
@@ -261,7 +262,6 @@ TEST_F(blockmap, xfs_realtime_file_refused)
 	/* A data-device file in the same state is accepted. */
 	EXPECT_EQ(0, daxctl_err(self->fd[OTHER], NULL, DAXCTL_F_STATIC, 0));
 	close(rt);
-	unlink(path);
 }
 
 static int exchange_range(int file2, int file1)
@@ -363,12 +363,20 @@ TEST_F(blockmap, ext4_extent_format_change_refused)
 	ASSERT_EQ(0, ret);
 	EXPECT_EQ(0, ERR(ioctl(self->fd[OTHER], EXT4_IOC_MIGRATE)));
 
+	/* An indirect-mapped static file stays indirect... */
+	ASSERT_EQ(0, ERR(set_extents_flag(self->fd[STATIC], false)));
 	ASSERT_EQ(0, daxctl_err(self->fd[STATIC], NULL, DAXCTL_F_STATIC, 0));
 	where = first_block(self->fd[STATIC]);
 	ASSERT_NE(0, where);
 	EXPECT_EQ(-ETXTBSY, ERR(ioctl(self->fd[STATIC], EXT4_IOC_MIGRATE)));
-	EXPECT_EQ(-ETXTBSY, ERR(set_extents_flag(self->fd[STATIC], false)));
+	EXPECT_EQ(-ETXTBSY, ERR(set_extents_flag(self->fd[STATIC], true)));
 	EXPECT_EQ(where, first_block(self->fd[STATIC]));
+	EXPECT_EQ(fill_byte[STATIC], first_byte(self->fd[STATIC]));
+
+	/* ... and an extent-mapped one keeps its extents. */
+	ASSERT_EQ(0, daxctl_err(self->fd[OTHER], NULL, DAXCTL_F_STATIC, 0));
+	EXPECT_EQ(-ETXTBSY, ERR(set_extents_flag(self->fd[OTHER], false)));
+	EXPECT_EQ(-ETXTBSY, ERR(ioctl(self->fd[OTHER], EXT4_IOC_MIGRATE)));
 }
 
 /* ext4 returns EINVAL for swapfiles here; static files share that errno. */
