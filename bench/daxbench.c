@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -34,8 +35,17 @@
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
 
 #include "daxfile.h"
+
+#ifndef FALLOC_FL_KEEP_SIZE
+#define FALLOC_FL_KEEP_SIZE	0x01
+#endif
+#ifndef FALLOC_FL_PUNCH_HOLE
+#define FALLOC_FL_PUNCH_HOLE	0x02
+#endif
 
 #ifndef MAP_SHARED_VALIDATE
 #define MAP_SHARED_VALIDATE	0x03
@@ -45,12 +55,6 @@
 #endif
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE	23
-#endif
-#ifndef FALLOC_FL_KEEP_SIZE
-#define FALLOC_FL_KEEP_SIZE	0x01
-#endif
-#ifndef FALLOC_FL_PUNCH_HOLE
-#define FALLOC_FL_PUNCH_HOLE	0x02
 #endif
 
 #define PMD_SIZE		(2UL << 20)
@@ -699,78 +703,249 @@ static int cmd_fault(int argc, char **argv)
 
 /* ---- enable cost ------------------------------------------------- */
 
+struct ext_count {
+	long	extents;
+	long	problems;
+};
+
 static int count_ext(const struct daxfile_extent *e, void *arg)
 {
-	(void)e;
-	(*(long *)arg)++;
+	struct ext_count *c = arg;
+
+	if (e->problems & DAXFILE_EXT_HOLE)
+		return 0;
+	c->extents++;
+	if (e->problems)
+		c->problems++;
 	return 0;
 }
 
-static long extents_of(int fd)
+/* FIEMAP's extent count; *problems counts what daxctl would refuse. */
+static long extents_of(int fd, long *problems)
 {
-	long n = 0;
+	struct ext_count c = { 0, 0 };
 
-	if (daxfile_check(fd, PAGE_SZ, count_ext, &n) < 0)
+	if (daxfile_check(fd, PAGE_SZ, count_ext, &c) < 0)
 		return -1;
-	return n;
+	*problems = c.problems;
+	return c.extents;
 }
 
-/* Median, min and max ns of reps enable calls (disabling in between). */
-static int time_enable(int fd, int reps, uint64_t *med, uint64_t *mn,
-		       uint64_t *mx)
+/*
+ * ns of the first enable call on fd (t[0]), then median, min and max of
+ * reps more (t[1..3]), disabling in between.  The first call of a new
+ * file also pays one-off costs (a log force, cold metadata), so it is
+ * kept apart from the ones the median is taken over.
+ */
+static int time_enable(int fd, int reps, uint64_t t[4])
 {
-	uint64_t t[64] = { 0 };
+	uint64_t s[64] = { 0 };
 
 	if (reps < 1)
 		reps = 1;
 	if (reps > 64)
 		reps = 64;
-	for (int i = 0; i < reps; i++) {
-		uint64_t t0 = now_ns();
+	for (int i = 0; i <= reps; i++) {
+		uint64_t t0 = now_ns(), dt;
 
 		if (daxctl_fd(fd, DAXCTL_F_STATIC, 0))
 			return -1;
-		t[i] = now_ns() - t0;
+		dt = now_ns() - t0;
+		if (i)
+			s[i - 1] = dt;
+		else
+			t[0] = dt;
 		if (daxctl_fd(fd, 0, 0))
 			return -1;
 	}
-	qsort(t, (size_t)reps, sizeof(t[0]), cmp_u64);
-	*med = t[reps / 2];
-	*mn = t[0];
-	*mx = t[reps - 1];
+	qsort(s, (size_t)reps, sizeof(s[0]), cmp_u64);
+	t[1] = s[reps / 2];
+	t[2] = s[0];
+	t[3] = s[reps - 1];
 	return 0;
 }
 
-/* Fill the free space, so a later allocation can only use our holes. */
-static int fill_fs(const char *path)
+/*
+ * A small static-capable file, enabled and disabled before each timed
+ * file: xfs's enable waits for the background inactivation of unlinked
+ * files, and those the sweep just deleted (a 10,000-extent one takes
+ * a while) belong to no first call.
+ */
+static int settle_fd = -1;
+
+static void settle(void)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
-	off_t off = 0, chunk = 1L << 30;
-	struct statvfs sv;
+	sync();
+	if (settle_fd >= 0 && !daxctl_fd(settle_fd, DAXCTL_F_STATIC, 0))
+		daxctl_fd(settle_fd, 0, 0);
+}
 
-	if (fd < 0)
-		die("open %s: %m", path);
-	while (chunk >= (off_t)PAGE_SZ) {
-		if (fallocate(fd, 0, off, chunk)) {
-			struct stat st;
+/*
+ * Time enable on fd and print its record: "E kind size extents median
+ * min max wanted first" (wanted is 0 in the size sweep).  A refusal is
+ * a record too ("I enable_fail ..."), not the end of the sweep.
+ */
+static void enable_point(int fd, bool supported, int reps, const char *kind,
+			 uint64_t size, uint64_t wanted)
+{
+	uint64_t t[4] = { 0 };
+	long problems = 0, n = extents_of(fd, &problems);
 
-			if (errno != ENOSPC)
-				die("fallocate: %m");
-			/* A failed call may still have allocated some. */
-			fstat(fd, &st);
-			off = st.st_size > off ? st.st_size : off;
-			chunk /= 2;
-			continue;
-		}
-		off += chunk;
+	settle();
+	if (supported && time_enable(fd, reps, t)) {
+		printf("I\tenable_fail\t%s\t%" PRIu64 "\t%ld\t%ld\t%s\n", kind,
+		       size, n, problems, strerror(errno));
+		daxctl_fd(fd, 0, 0);
+		fflush(stdout);
+		return;
 	}
-	/*
-	 * A failed fallocate keeps what it allocated past i_size, where
-	 * a hole punch would not reach: take it all inside i_size.
-	 */
-	if (fstatvfs(fd, &sv) ||
-	    ftruncate(fd, (off_t)((uint64_t)sv.f_blocks * sv.f_frsize)))
-		die("ftruncate: %m");
+	printf("E\t%s\t%" PRIu64 "\t%ld\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64
+	       "\t%" PRIu64 "\t%" PRIu64 "\n", kind, size, n, t[1], t[2], t[3],
+	       wanted, t[0]);
+	fflush(stdout);
+}
+
+/*
+ * The settle file, one page long, which also gives the filesystem's
+ * allocation unit: what allocating that page charged (a whole cluster on
+ * bigalloc ext4, a block on xfs).  One file for both, kept to the end:
+ * a probe file freed again would leave a hole for the sweep to split on.
+ */
+static uint64_t make_settle_file(const char *path, bool supported)
+{
+	struct stat st;
+	uint64_t unit = PAGE_SZ;
+
+	settle_fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (settle_fd < 0)
+		die("open %s: %m", path);
+	if (fallocate(settle_fd, 0, 0, (off_t)PAGE_SZ))
+		die("fallocate %s: %m", path);
+	if (!fstat(settle_fd, &st) && (uint64_t)st.st_blocks * 512 > unit)
+		unit = (uint64_t)st.st_blocks * 512;
+	write_zeroes(settle_fd, 0, PAGE_SZ);
+	if (fsync(settle_fd))
+		die("fsync %s: %m", path);
+	if (!supported) {
+		close(settle_fd);
+		settle_fd = -1;
+		unlink(path);
+	}
+	return unit;
+}
+
+/* Device offset of byte off of fd, or -1 if no block backs it. */
+static int64_t phys_of(int fd, uint64_t off)
+{
+	uint64_t buf[(sizeof(struct fiemap) + sizeof(struct fiemap_extent)) /
+		     sizeof(uint64_t) + 1] = { 0 };
+	struct fiemap *fm = (struct fiemap *)buf;
+	const struct fiemap_extent *fe = fm->fm_extents;
+
+	fm->fm_start = off;
+	fm->fm_length = 1;
+	fm->fm_extent_count = 1;
+	if (ioctl(fd, FS_IOC_FIEMAP, fm) < 0)
+		die("FIEMAP: %m");
+	if (!fm->fm_mapped_extents || off < fe->fe_logical ||
+	    off >= fe->fe_logical + fe->fe_length)
+		return -1;
+	return (int64_t)(fe->fe_physical + (off - fe->fe_logical));
+}
+
+/* How make_fragmented() got its extents, for the record. */
+struct frag_stats {
+	uint64_t	misses;		/* spacer units not right behind */
+	uint64_t	redone;		/* chunks reallocated after a merge */
+};
+
+/* Allocate chunk k of fd; 0 or errno. */
+static int alloc_chunk(int fd, uint64_t k, uint64_t chunk, int mode)
+{
+	return fallocate(fd, mode, (off_t)(k * chunk), (off_t)chunk) ?
+	       errno : 0;
+}
+
+/*
+ * A file of n extents, made deliberately.  Its n chunks are allocated in
+ * turn, and after each one a unit of a spacer file is placed on the
+ * device right behind it, so the next chunk cannot extend it and the
+ * filesystem cannot merge them.  Both ext4 and xfs aim an allocation at
+ * "the end of the file's previous extent, plus the gap in file offsets",
+ * so the spacer is steered there by the file offset it is allocated at:
+ * its previous unit's offset plus the device distance to the chunk's end.
+ * (An anchor unit, allocated first, gives the spacer a previous extent.)
+ *
+ * That cannot steer backwards: when a chunk lands before the spacer's
+ * last unit (in a hole left by earlier files), its end stays free, and
+ * the next chunk, aimed there, would extend it.  Such a chunk is punched
+ * out and allocated again; the blocks just freed are not reused before
+ * the journal commits, on either filesystem, so it lands elsewhere.
+ *
+ * Then every byte is written (static-dax refuses unwritten extents) and
+ * synced, and the caller counts the extents with FIEMAP: the count is
+ * what the file has, whatever the steering did.  Returns the fd, or -1
+ * with errno set (ENOSPC).  The spacer stays until the caller unlinks
+ * it: on xfs, enable waits for the inactivation of unlinked files, and
+ * freeing the spacer would land in the first call.
+ */
+static int make_fragmented(const char *path, const char *spacer, uint64_t n,
+			   uint64_t chunk, uint64_t unit,
+			   struct frag_stats *st)
+{
+	uint64_t s_off = 0;
+	int64_t s_end = -1, t_end = -1;
+	int fd, sfd, err = 0;
+
+	memset(st, 0, sizeof(*st));
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	sfd = open(spacer, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || sfd < 0)
+		die("open %s: %m", fd < 0 ? path : spacer);
+	if (n > 1) {
+		if (fallocate(sfd, 0, 0, (off_t)unit))
+			err = errno;
+		s_off = unit;
+		s_end = phys_of(sfd, unit - 1) + 1;
+	}
+	for (uint64_t k = 0; !err && k < n; k++) {
+		err = alloc_chunk(fd, k, chunk, 0);
+		/* Merged with chunk k - 1: punch it out, try again. */
+		for (int tries = 0; !err && k && tries < 4 &&
+		     phys_of(fd, k * chunk) == t_end; tries++) {
+			err = alloc_chunk(fd, k, chunk, FALLOC_FL_PUNCH_HOLE |
+					  FALLOC_FL_KEEP_SIZE);
+			if (!err)
+				err = alloc_chunk(fd, k, chunk, 0);
+			st->redone++;
+		}
+		if (err || k + 1 == n)
+			break;
+		t_end = phys_of(fd, (k + 1) * chunk - 1) + 1;
+		if (s_end > 0 && t_end >= s_end)
+			s_off += (uint64_t)(t_end - s_end);
+		if (fallocate(sfd, 0, (off_t)s_off, (off_t)unit)) {
+			err = errno;
+			break;
+		}
+		if (phys_of(sfd, s_off) != t_end)
+			st->misses++;
+		s_off += unit;
+		s_end = phys_of(sfd, s_off - 1) + 1;
+	}
+	if (!err) {
+		write_zeroes(fd, 0, n * chunk);
+		if (fsync(fd))
+			err = errno;
+	}
+	close(sfd);
+	if (err) {
+		unlink(spacer);
+		close(fd);
+		unlink(path);
+		errno = err;
+		return -1;
+	}
 	return fd;
 }
 
@@ -778,12 +953,11 @@ static int cmd_enable(int argc, char **argv)
 {
 	const char *dir = "/mnt/pmem";
 	uint64_t sizes[MAX_SIZES], exts[MAX_SIZES], frag_size = 40960000;
+	uint64_t cur = 0, unit = 0;
 	int nsizes, nexts, reps = 5;
 	bool supported, layout = false;
-	char path[PATH_MAX], fill[PATH_MAX];
-	uint64_t cur = 0, med, mn, mx;
+	char path[PATH_MAX], spacer[PATH_MAX], settle_path[PATH_MAX];
 	struct statvfs sv;
-	long n;
 	int fd;
 
 	nsizes = parse_list("64M,256M,1G,4G,8G", sizes, MAX_SIZES);
@@ -794,11 +968,15 @@ static int cmd_enable(int argc, char **argv)
 		if (!strcmp(argv[i], "--dir"))
 			dir = v;
 		else if (!strcmp(argv[i], "--sizes"))
-			nsizes = parse_list(v, sizes, MAX_SIZES);
+			nsizes = strcmp(v, "none") ?
+				 parse_list(v, sizes, MAX_SIZES) : 0;
 		else if (!strcmp(argv[i], "--extents"))
-			nexts = parse_list(v, exts, MAX_SIZES);
+			nexts = strcmp(v, "none") ?
+				parse_list(v, exts, MAX_SIZES) : 0;
 		else if (!strcmp(argv[i], "--frag-size"))
 			frag_size = parse_size(v);
+		else if (!strcmp(argv[i], "--unit"))
+			unit = parse_size(v);
 		else if (!strcmp(argv[i], "--reps"))
 			reps = atoi(v);
 		else if (!strcmp(argv[i], "--layout-only"))
@@ -807,7 +985,8 @@ static int cmd_enable(int argc, char **argv)
 			die("unknown option %s", argv[i]);
 	}
 	snprintf(path, sizeof(path), "%s/enable", dir);
-	snprintf(fill, sizeof(fill), "%s/filler", dir);
+	snprintf(spacer, sizeof(spacer), "%s/enable-spacer", dir);
+	snprintf(settle_path, sizeof(settle_path), "%s/enable-settle", dir);
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0)
 		die("open %s: %m", path);
@@ -836,91 +1015,64 @@ static int cmd_enable(int argc, char **argv)
 		if (fsync(fd))
 			die("fsync: %m");
 		cur = sizes[i];
-		n = extents_of(fd);
-		med = mn = mx = 0;
-		if (supported && time_enable(fd, reps, &med, &mn, &mx))
-			die("daxctl(STATIC) on %" PRIu64 " bytes: %s", cur,
-			    strerror(errno));
-		printf("E\tsize\t%" PRIu64 "\t%ld\t%" PRIu64 "\t%" PRIu64
-		       "\t%" PRIu64 "\n", cur, n, med, mn, mx);
-		fflush(stdout);
+		enable_point(fd, supported, reps, "size", cur, 0);
 	}
 	close(fd);
 	unlink(path);
-	/* Extent sweep: a fixed size, from 1 to N holes in a full fs. */
-	for (int i = 0; i < nexts; i++) {
-		uint64_t chunk = frag_size / exts[i], spare;
-		int ffd;
+	/*
+	 * Extent sweep: about frag_size bytes in n chunks, each its own
+	 * extent.  A chunk is at least one allocation unit, so where the
+	 * unit is large (2 MiB ext4 clusters) the file grows with n, and
+	 * the largest counts may not fit: those are reported, not faked.
+	 */
+	/* Made only now, so that it cannot split the size sweep's file. */
+	if (nexts) {
+		uint64_t u = make_settle_file(settle_path, supported);
 
-		chunk &= ~(PAGE_SZ - 1);
-		if (!chunk)
+		if (!unit)
+			unit = u;
+		printf("I\tenable_unit\t%" PRIu64 "\n", unit);
+	}
+	for (int i = 0; i < nexts; i++) {
+		uint64_t n = exts[i] ? exts[i] : 1;
+		uint64_t chunk = frag_size / n / unit * unit, need;
+		struct frag_stats st;
+
+		if (chunk < unit)
+			chunk = unit;
+		/* The target, the spacer and 64 MiB of slack. */
+		need = n * chunk + (n - 1) * unit + (64ULL << 20);
+		if (statvfs(dir, &sv))
+			die("statvfs: %m");
+		if (need > (uint64_t)sv.f_bavail * sv.f_frsize) {
+			printf("I\tenable_extents_skip\t%" PRIu64 "\t%" PRIu64
+			       "\t%" PRIu64 "\n", n, need,
+			       (uint64_t)sv.f_bavail * sv.f_frsize);
 			continue;
-		ffd = fill_fs(fill);
+		}
 		/*
-		 * N holes of one chunk each, plus spare ones of the same size:
-		 * ext4 keeps a free-space watermark (and tree blocks) out of
-		 * reach, so exactly N chunks would end in ENOSPC.
+		 * Commit the previous point's frees: xfs will not reuse
+		 * blocks freed in a transaction still in flight, and a
+		 * spacer aimed at one would land elsewhere.
 		 */
-		spare = ((256ULL << 20) + chunk - 1) / chunk;
-		for (uint64_t k = 0; ffd >= 0 && k < exts[i] + spare; k++) {
-			if (!fallocate(ffd, FALLOC_FL_PUNCH_HOLE |
-				       FALLOC_FL_KEEP_SIZE,
-				       (off_t)(2 * k * chunk), (off_t)chunk))
-				continue;
+		sync();
+		fd = make_fragmented(path, spacer, n, chunk, unit, &st);
+		if (fd < 0) {
 			if (errno != ENOSPC)
-				die("punch: %m");
-			/* A split extent needs a block a full fs lacks. */
-			printf("I\tenable_extents_enospc\t%" PRIu64 "\n",
-			       exts[i]);
-			close(ffd);
-			unlink(fill);
-			ffd = -1;
-		}
-		if (ffd < 0)
+				die("making %" PRIu64 " extents: %m", n);
+			printf("I\tenable_extents_enospc\t%" PRIu64 "\n", n);
 			continue;
-		/* Freed blocks are reusable only once the journal commits. */
-		if (fsync(ffd) || syncfs(ffd))
-			die("fsync: %m");
-		fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
-		if (fd < 0)
-			die("open %s: %m", path);
-		/* ENOSPC may only mean the freed blocks await a commit. */
-		for (int tries = 0; fallocate(fd, 0, 0,
-					      (off_t)(chunk * exts[i])); tries++) {
-			if (errno != ENOSPC)
-				die("fallocate %s: %m", path);
-			if (tries < 3) {
-				sync();
-				usleep(100000);
-				continue;
-			}
-			/* Known gap: see bench/README.md, enable cost. */
-			printf("I\tenable_extents_enospc\t%" PRIu64 "\n",
-			       exts[i]);
-			close(fd);
-			close(ffd);
-			unlink(path);
-			unlink(fill);
-			fd = -1;
-			break;
 		}
-		if (fd < 0)
-			continue;
-		close(ffd);
-		unlink(fill);
-		write_zeroes(fd, 0, chunk * exts[i]);
-		if (fsync(fd))
-			die("fsync: %m");
-		n = extents_of(fd);
-		med = mn = mx = 0;
-		if (supported && time_enable(fd, reps, &med, &mn, &mx))
-			die("daxctl(STATIC) with %ld extents: %s", n,
-			    strerror(errno));
-		printf("E\textents\t%" PRIu64 "\t%ld\t%" PRIu64 "\t%" PRIu64
-		       "\t%" PRIu64 "\n", chunk * exts[i], n, med, mn, mx);
-		fflush(stdout);
+		printf("I\tenable_extents_steer\t%" PRIu64 "\t%" PRIu64
+		       "\t%" PRIu64 "\n", n, st.misses, st.redone);
+		enable_point(fd, supported, reps, "extents", n * chunk, n);
 		close(fd);
 		unlink(path);
+		unlink(spacer);
+	}
+	if (settle_fd >= 0) {
+		close(settle_fd);
+		unlink(settle_path);
 	}
 	return 0;
 }
