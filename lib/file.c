@@ -145,13 +145,19 @@ not_static:
 
 static int map_file(struct daxfile *df, unsigned int flags)
 {
+	bool was_static = df->mode == DAXFILE_MODE_STATIC;
+
 	if (daxfile__map(df))
 		return -1;
 	if ((flags & DAXFILE_REQUIRE_STATIC) &&
 	    df->mode != DAXFILE_MODE_STATIC) {
 		daxfile__unmap(df);
-		daxfile__err(EOPNOTSUPP,
-			     "static-dax is required but the file is not DAX");
+		if (was_static)
+			daxfile__err(EBUSY,
+				     "static-dax was disabled while the file was being mapped");
+		else
+			daxfile__err(EOPNOTSUPP,
+				     "static-dax is required but the file is not DAX");
 		return -1;
 	}
 	return 0;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "syscall.h"
 
 #ifndef MAP_SHARED_VALIDATE
 #define MAP_SHARED_VALIDATE	0x03
@@ -109,6 +110,14 @@ int daxfile__map(struct daxfile *df)
 	addr = map_aligned(size, prot, MAP_SHARED, df->fd);
 	if (addr == MAP_FAILED)
 		goto fail;
+	/*
+	 * The kernel keeps a file static while a writable mapping of it
+	 * lives, but a disable may have raced our mmap.  GET is ordered
+	 * against it: if the file is static now, it stays so until unmap.
+	 */
+	if (df->mode == DAXFILE_MODE_STATIC &&
+	    sys_daxctl(df->fd, NULL, DAXCTL_F_GET, 0) != DAXCTL_F_STATIC)
+		df->mode = DAXFILE_MODE_MSYNC;
 mapped:
 	df->addr = addr;
 	registry_add(df);
