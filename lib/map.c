@@ -97,6 +97,22 @@ int daxfile__map(struct daxfile *df)
 	size_t size = (size_t)df->size;
 	void *addr;
 
+	if (df->mode == DAXFILE_MODE_STATIC) {
+		addr = map_aligned(size, prot, MAP_SHARED, df->fd);
+		if (addr == MAP_FAILED)
+			goto fail;
+		/*
+		 * While this mapping lives the kernel keeps the file static,
+		 * if it still was when the mapping was made: a disable may have
+		 * raced our mmap.  GET is ordered against it.  A read-only
+		 * mapping holds nothing; its mode only says how it was opened.
+		 */
+		if (df->rdonly ||
+		    sys_daxctl(df->fd, NULL, DAXCTL_F_GET, 0) == DAXCTL_F_STATIC)
+			goto mapped;
+		munmap(addr, size);
+		df->mode = DAXFILE_MODE_MAP_SYNC;
+	}
 	if (df->mode == DAXFILE_MODE_MAP_SYNC) {
 		addr = map_aligned(size, prot, MAP_SHARED_VALIDATE | MAP_SYNC,
 				   df->fd);
@@ -110,14 +126,6 @@ int daxfile__map(struct daxfile *df)
 	addr = map_aligned(size, prot, MAP_SHARED, df->fd);
 	if (addr == MAP_FAILED)
 		goto fail;
-	/*
-	 * The kernel keeps a file static while a writable mapping of it
-	 * lives, but a disable may have raced our mmap.  GET is ordered
-	 * against it: if the file is static now, it stays so until unmap.
-	 */
-	if (df->mode == DAXFILE_MODE_STATIC &&
-	    sys_daxctl(df->fd, NULL, DAXCTL_F_GET, 0) != DAXCTL_F_STATIC)
-		df->mode = DAXFILE_MODE_MSYNC;
 mapped:
 	df->addr = addr;
 	registry_add(df);
