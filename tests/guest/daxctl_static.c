@@ -4,7 +4,7 @@
  * every operation on a static file, disabling, idempotence, the fd and path
  * forms, unprivileged callers, read-only access, umount with static files
  * present, and PMD mappings with align = 2 MiB.  Runs on /mnt/pmem.
- * The filesystems' extent-swapping ioctls are in extent_swap_static.c.
+ * The filesystems' extent-swapping ioctls are in fs_blockmap_static.c.
  */
 #include <errno.h>
 #include <fcntl.h>
