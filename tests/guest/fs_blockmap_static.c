@@ -69,12 +69,17 @@ enum { STATIC, OTHER, SPARE, PLAIN, PLAIN_SPARE, NFILES };
 /* Which byte each file is filled with, so a data swap shows. */
 static const int fill_byte[NFILES] = { 0x5a, 0xa5, 0x3c, 0xc3, 0x69 };
 
-/*
- * The setup lacks a feature a case needs: skip, unless the run exists for
- * that feature (make test sets DAXFILE_REQUIRE_FEATURES for its setups).
- */
+/* make test sets DAXFILE_REQUIRE_FEATURES=1 for the setups it makes. */
+static bool features_required(void)
+{
+	const char *v = getenv("DAXFILE_REQUIRE_FEATURES");
+
+	return v && *v && strcmp(v, "0");
+}
+
+/* The setup lacks a feature a case needs: skip, unless it was required. */
 #define SKIP_WITHOUT(reason) do {					\
-	ASSERT_EQ(NULL, getenv("DAXFILE_REQUIRE_FEATURES"))		\
+	ASSERT_FALSE(features_required())				\
 		TH_LOG("required here, but %s", reason);		\
 	SKIP(return, reason);						\
 } while (0)
@@ -131,6 +136,17 @@ static uint64_t first_block(int fd)
 	if (ioctl(fd, FS_IOC_FIEMAP, &fm) || fm.map.fm_mapped_extents != 1)
 		return 0;
 	return fm.map.fm_extents[0].fe_physical;
+}
+
+/* Make @fd static; return where its first block is, which must stay put. */
+static uint64_t make_static(struct __test_metadata *_metadata, int fd)
+{
+	uint64_t where;
+
+	ASSERT_EQ(0, daxctl_err(fd, NULL, DAXCTL_F_STATIC, 0));
+	where = first_block(fd);
+	ASSERT_NE(0, where);
+	return where;
 }
 
 /*
@@ -223,9 +239,7 @@ TEST_F(blockmap, xfs_swapext_refused)
 	EXPECT_EQ(spare, first_block(self->fd[OTHER]));
 	EXPECT_EQ(fill_byte[SPARE], first_byte(self->fd[OTHER]));
 
-	ASSERT_EQ(0, daxctl_err(self->fd[STATIC], NULL, DAXCTL_F_STATIC, 0));
-	where = first_block(self->fd[STATIC]);
-	ASSERT_NE(0, where);
+	where = make_static(_metadata, self->fd[STATIC]);
 	EXPECT_EQ(-EINVAL, ERR(swapext(self->fd[STATIC], self->fd[OTHER])));
 	EXPECT_EQ(-EINVAL, ERR(swapext(self->fd[OTHER], self->fd[STATIC])));
 	EXPECT_EQ(where, first_block(self->fd[STATIC]));
@@ -307,9 +321,7 @@ TEST_F(blockmap, xfs_exchange_range_refused)
 	EXPECT_EQ(spare, first_block(self->fd[OTHER]));
 	EXPECT_EQ(fill_byte[SPARE], first_byte(self->fd[OTHER]));
 
-	ASSERT_EQ(0, daxctl_err(self->fd[STATIC], NULL, DAXCTL_F_STATIC, 0));
-	where = first_block(self->fd[STATIC]);
-	ASSERT_NE(0, where);
+	where = make_static(_metadata, self->fd[STATIC]);
 	EXPECT_EQ(-ETXTBSY, ERR(exchange_range(self->fd[STATIC],
 					       self->fd[OTHER])));
 	EXPECT_EQ(-ETXTBSY, ERR(exchange_range(self->fd[OTHER],
@@ -345,9 +357,7 @@ TEST_F(blockmap, ext4_move_ext_refused)
 	EXPECT_EQ(spare, first_block(self->fd[PLAIN]));
 	EXPECT_EQ(fill_byte[PLAIN], first_byte(self->fd[PLAIN]));
 
-	ASSERT_EQ(0, daxctl_err(self->fd[STATIC], NULL, DAXCTL_F_STATIC, 0));
-	where = first_block(self->fd[STATIC]);
-	ASSERT_NE(0, where);
+	where = make_static(_metadata, self->fd[STATIC]);
 	/* The check under the inode locks, as for a swapfile donor. */
 	EXPECT_EQ(-ETXTBSY, ERR(move_ext(self->fd[PLAIN], self->fd[STATIC])));
 	/* ext4 never defragments a DAX original: its own errno. */
@@ -384,9 +394,7 @@ TEST_F(blockmap, ext4_extent_format_change_refused)
 
 	/* An indirect-mapped static file stays indirect... */
 	ASSERT_EQ(0, ERR(set_extents_flag(self->fd[STATIC], false)));
-	ASSERT_EQ(0, daxctl_err(self->fd[STATIC], NULL, DAXCTL_F_STATIC, 0));
-	where = first_block(self->fd[STATIC]);
-	ASSERT_NE(0, where);
+	where = make_static(_metadata, self->fd[STATIC]);
 	EXPECT_EQ(-ETXTBSY, ERR(ioctl(self->fd[STATIC], EXT4_IOC_MIGRATE)));
 	EXPECT_EQ(-ETXTBSY, ERR(set_extents_flag(self->fd[STATIC], true)));
 	EXPECT_EQ(where, first_block(self->fd[STATIC]));
@@ -409,9 +417,7 @@ TEST_F(blockmap, ext4_swap_boot_refused)
 	ASSERT_EQ(0, ERR(ioctl(self->fd[OTHER], EXT4_IOC_SWAP_BOOT)));
 	ASSERT_EQ(0, ERR(ioctl(self->fd[OTHER], EXT4_IOC_SWAP_BOOT)));
 
-	ASSERT_EQ(0, daxctl_err(self->fd[STATIC], NULL, DAXCTL_F_STATIC, 0));
-	where = first_block(self->fd[STATIC]);
-	ASSERT_NE(0, where);
+	where = make_static(_metadata, self->fd[STATIC]);
 	EXPECT_EQ(-EINVAL, ERR(ioctl(self->fd[STATIC], EXT4_IOC_SWAP_BOOT)));
 	EXPECT_EQ(where, first_block(self->fd[STATIC]));
 	EXPECT_EQ(fill_byte[STATIC], first_byte(self->fd[STATIC]));
