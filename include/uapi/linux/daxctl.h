@@ -10,11 +10,17 @@
 #define DAXCTL_F_GET		(1U << 0)	/* report the state, change nothing */
 #define DAXCTL_F_DAX		(1U << 1)	/* reserved: rejected with EINVAL */
 #define DAXCTL_F_STATIC		(1U << 2)	/* static-dax: block map immutable */
+#define DAXCTL_F_NOFOLLOW	(1U << 3)	/* final symlink: fail with ELOOP */
 
-#define DAXCTL_VALID_FLAGS	(DAXCTL_F_GET | DAXCTL_F_STATIC)
+#define DAXCTL_VALID_FLAGS	(DAXCTL_F_GET | DAXCTL_F_STATIC | \
+				 DAXCTL_F_NOFOLLOW)
 
-/* Largest extent alignment daxctl() accepts; 0 means PAGE_SIZE. */
-#define DAXCTL_ALIGN_MAX	(1U << 30)
+/*
+ * align is 0 (PAGE_SIZE) or a power of two from PAGE_SIZE up to the PMD
+ * size: fsdax maps nothing larger, so a larger value would promise a page
+ * size no fault can give, and fails with EINVAL.  This is x86_64's PMD size.
+ */
+#define DAXCTL_ALIGN_MAX	(1U << 21)
 
 /*
  * The syscall number, for userspace built against headers that lack it.
