@@ -3,7 +3,7 @@
 #
 # Build the daxfile kernel: Debian's linux-source-6.12 plus kernel/series.
 #
-#   kernel/build.sh [test|debug]...     build the named flavours (default: test)
+#   kernel/build.sh [test|debug|stock]...  build the named flavours (default: test)
 #   kernel/build.sh --tree              only prepare build/linux (git tree, series applied)
 #   kernel/build.sh --info FLAVOUR      print what the built kernel was made from
 #
@@ -154,6 +154,52 @@ build_flavour() {
 	note "$flavour kernel built in $((SECONDS - start))s"
 }
 
+# Flavour "stock": the unpatched linux-source with the test flavour's config
+# minus what only the series provides (CONFIG_DAXFILE*): the baseline that
+# make fstests compares the patched kernel with.  It builds daxfile-base in a
+# git worktree of its own, build/linux-stock, so build/linux (where the series
+# is developed) is never touched.  Same stamp and ccache logic as the others.
+build_stock() {
+	local out=$top/build/kernel-stock wt=$top/build/linux-stock stamp want base
+	if ! git -C "$wt" rev-parse -q --verify HEAD >/dev/null 2>&1; then
+		rm -rf "$wt"
+		git_tree worktree prune
+		git_tree worktree add -q --detach "$wt" daxfile-base
+	fi
+	git -C "$wt" checkout -q -f --detach daxfile-base
+	git -C "$wt" clean -q -fdx
+	mkdir -p "$out"
+	base=$out/base-stock.config
+	grep -v '^CONFIG_DAXFILE' "$kdir/configs/base.config" >"$base"
+	want="$(source_version) $(git -C "$wt" rev-parse HEAD) $(cat "$base" "$kdir/configs/test.config" | sha256sum | cut -c1-16)"
+	stamp=$out/daxfile.stamp
+	if [ -f "$out/vmlinux" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+		note "stock kernel is up to date"
+		return 0
+	fi
+	rm -f "$stamp"
+	make -s -C "$wt" O="$out" tinyconfig >/dev/null
+	"$wt/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" \
+		"$base" "$kdir/configs/test.config" >/dev/null
+	make -s -C "$wt" O="$out" olddefconfig >/dev/null
+	check_config "$out/.config" "$base" "$kdir/configs/test.config"
+	note "building the stock kernel (log: build/kernel-stock/build.log)"
+	local start=$SECONDS
+	if ! make -C "$wt" O="$out" -j"$(nproc)" CC="ccache gcc" vmlinux \
+		>"$out/build.log" 2>&1; then
+		grep -E 'error|Error' "$out/build.log" | head -20 >&2
+		die "the stock kernel failed to build; full log: $out/build.log"
+	fi
+	{
+		echo "flavour: stock"
+		echo "linux-source-6.12: $(source_version)"
+		echo "kernelrelease: $(make -s -C "$wt" O="$out" kernelrelease)"
+		echo "head: $(git -C "$wt" rev-parse HEAD) (daxfile-base, no series)"
+	} >"$out/BUILD-INFO"
+	echo "$want" >"$stamp"
+	note "stock kernel built in $((SECONDS - start))s"
+}
+
 write_info() {
 	local out=$2
 	{
@@ -182,7 +228,11 @@ case "${1:-}" in
 --info) cat "$top/build/kernel-${2:-test}/BUILD-INFO"; exit 0 ;;
 esac
 
-prepare_tree
+# stock alone needs only the extracted base, not the series applied.
+if [ "$*" != stock ] ||
+   [ "$(cat "$tree/.git/daxfile-source-version" 2>/dev/null)" != "$(source_version)" ]; then
+	prepare_tree
+fi
 for flavour in "${@:-test}"; do
-	build_flavour "$flavour"
+	if [ "$flavour" = stock ]; then build_stock; else build_flavour "$flavour"; fi
 done
