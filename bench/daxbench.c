@@ -101,16 +101,10 @@ static uint64_t xorshift(uint64_t *s)
 
 static uint64_t parse_size(const char *s)
 {
-	char *end;
-	uint64_t v = strtoull(s, &end, 0);
+	uint64_t v;
 
-	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
-	}
-	if (*end)
-		die("bad size '%s'", s);
+	if (daxfile_parse_size(s, &v))
+		die("%s", daxfile_errmsg());
 	return v;
 }
 

@@ -197,20 +197,6 @@ static int cmd_append(struct pmlog *log, uint64_t count, uint64_t seed,
 	return 0;
 }
 
-/* "4096", "64K", "4M", "1G". */
-static uint64_t parse_size(const char *s)
-{
-	char *end;
-	uint64_t v = strtoull(s, &end, 0);
-
-	switch (*end) {
-	case 'K': case 'k': return v << 10;
-	case 'M': case 'm': return v << 20;
-	case 'G': case 'g': return v << 30;
-	default: return *end ? 0 : v;
-	}
-}
-
 static int usage(void)
 {
 	fputs("usage: pmlog create FILE SIZE\n"
@@ -229,10 +215,15 @@ int main(int argc, char **argv)
 		return usage();
 	if (!strcmp(argv[1], "create")) {
 		struct daxfile *df;
+		uint64_t size;
 
 		if (argc != 4)
 			return usage();
-		df = daxfile_create(argv[2], parse_size(argv[3]), NULL);
+		if (daxfile_parse_size(argv[3], &size)) {
+			fprintf(stderr, "pmlog: %s\n", daxfile_errmsg());
+			return 2;
+		}
+		df = daxfile_create(argv[2], size, NULL);
 		if (!df) {
 			fprintf(stderr, "pmlog: %s: %s\n", argv[2],
 				daxfile_errmsg());

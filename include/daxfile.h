@@ -173,6 +173,23 @@ const char *daxfile_flush_variant(void);
 const char *daxfile_copy_variant(void);
 
 /* ------------------------------------------------------------------ */
+/* Sizes, read and printed the same way by the library and the tool    */
+/* ------------------------------------------------------------------ */
+
+/* Room for any daxfile_format_size() text, its NUL included. */
+#define DAXFILE_SIZE_STRLEN	32
+
+/*
+ * "4096", "64K", "2M", "1GiB", "1 GiB", "3gb", "512B": decimal bytes
+ * with an optional binary unit (K = 1024 .. E = 2^60).  No sign, no
+ * leading space, nothing after.  0, or -1 with errno EINVAL or ERANGE.
+ */
+int daxfile_parse_size(const char *s, uint64_t *bytes);
+
+/* "2 MiB", "1536 KiB", "4097 B": exact, so it parses back; buf or NULL. */
+char *daxfile_format_size(uint64_t n, char *buf, size_t len);
+
+/* ------------------------------------------------------------------ */
 /* Errors                                                              */
 /* ------------------------------------------------------------------ */
 

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* The thread-local reason behind the last failure. */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -34,20 +33,4 @@ void daxfile__restore_err(const struct daxfile__saved_err *s)
 const char *daxfile_errmsg(void)
 {
 	return errmsg[0] ? errmsg : "no error";
-}
-
-const char *daxfile__size_str(uint64_t n, char *buf, size_t len)
-{
-	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB" };
-	int i = -1;
-
-	while (n >= 1024 && !(n & 1023) && i < 3) {
-		n >>= 10;
-		i++;
-	}
-	if (i < 0)
-		snprintf(buf, len, "%" PRIu64 " bytes", n);
-	else
-		snprintf(buf, len, "%" PRIu64 " %s", n, unit[i]);
-	return buf;
 }

@@ -32,8 +32,8 @@ struct daxfile__saved_err {
 };
 void daxfile__save_err(struct daxfile__saved_err *s);
 void daxfile__restore_err(const struct daxfile__saved_err *s);
-/* "2 MiB", "4 KiB", or bytes. */
-const char *daxfile__size_str(uint64_t n, char *buf, size_t len);
+/* The library's messages print sizes with the public formatter. */
+#define daxfile__size_str(n, buf, len)	daxfile_format_size(n, buf, len)
 
 /* syscall.c */
 const char *daxfile__flags_name(unsigned int flags);

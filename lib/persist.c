@@ -7,7 +7,7 @@
  *   DAXFILE_FLUSH=clflush|clflushopt|clwb|none	 force a flush variant
  *   DAXFILE_COPY=sse2|avx2|avx512f			 force a copy variant
  *   DAXFILE_EADR=0|1			 override the sysfs eADR probe
- *   DAXFILE_NT_THRESHOLD=BYTES		 smallest streaming copy
+ *   DAXFILE_NT_THRESHOLD=SIZE		 smallest streaming copy ("4K")
  *
  * A forced variant the CPU lacks is ignored rather than left to trap.
  * DAXFILE_SYSFS_ROOT (default /sys) is for tests only.
@@ -173,11 +173,10 @@ static void daxfile_persist_init(void)
 	pick_flush(&f);
 	pick_copy(&f);
 	if (thr && *thr) {
-		char *end;
-		unsigned long long v = strtoull(thr, &end, 0);
+		uint64_t v;
 
-		if (!*end)
-			ops.nt_threshold = v;
+		if (!daxfile_parse_size(thr, &v) && v <= SIZE_MAX)
+			ops.nt_threshold = (size_t)v;
 	}
 }
 

@@ -79,62 +79,17 @@ static int bad_option(const char *cmd, char **argv)
 
 /* ---- sizes ------------------------------------------------------- */
 
-/* "4096", "4K", "2M", "1G", "1GiB", "1gb": bytes, or false. */
-static bool parse_size(const char *s, uint64_t *out)
-{
-	unsigned long long v;
-	unsigned int shift = 0;
-	char *end;
-
-	if (!*s || *s == '-' || *s == '+' || *s == ' ')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return false;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 't': case 'T': shift = 40; end++; break;
-	default: break;
-	}
-	if (shift && (!strcmp(end, "iB") || !strcmp(end, "B") ||
-		      !strcmp(end, "b")))
-		end += strlen(end);
-	if (*end || (shift && v > (UINT64_MAX >> shift)))
-		return false;
-	*out = (uint64_t)v << shift;
-	return true;
-}
-
 static bool parse_align(const char *s, unsigned int *out)
 {
 	uint64_t v;
 
-	if (!parse_size(s, &v))
+	if (daxfile_parse_size(s, &v))
 		return false;
 	if (v && (v & (v - 1) || v < (uint64_t)getpagesize() ||
 		  v > DAXFILE_ALIGN_MAX))
 		return false;
 	*out = (unsigned int)v;
 	return true;
-}
-
-static const char *human(uint64_t n, char *buf, size_t len)
-{
-	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB" };
-	int i = -1;
-
-	while (n >= 1024 && !(n & 1023) && i < 3) {
-		n >>= 10;
-		i++;
-	}
-	if (i < 0)
-		snprintf(buf, len, "%" PRIu64 " B", n);
-	else
-		snprintf(buf, len, "%" PRIu64 " %s", n, unit[i]);
-	return buf;
 }
 
 /* ---- file facts -------------------------------------------------- */
@@ -319,7 +274,7 @@ static int cmd_create(int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		return usage_err("create", "expected PATH and SIZE");
-	if (!parse_size(argv[optind + 1], &size) || !size)
+	if (daxfile_parse_size(argv[optind + 1], &size) || !size)
 		return usage_err("create", "invalid size '%s'",
 				 argv[optind + 1]);
 	p.path = argv[optind];
@@ -334,9 +289,9 @@ static int cmd_create(int argc, char **argv)
 		return fail(argv[optind], "%s", daxfile_errmsg());
 	if (!quiet)
 		printf("%s: %s, align %s, mode %s\n", argv[optind],
-		       human(size, a, sizeof(a)),
-		       human(o.align ? o.align : DAXFILE_ALIGN_DEFAULT, b,
-			     sizeof(b)),
+		       daxfile_format_size(size, a, sizeof(a)),
+		       daxfile_format_size(o.align ? o.align :
+					   DAXFILE_ALIGN_DEFAULT, b, sizeof(b)),
 		       daxfile_mode_name(daxfile_mode(df)));
 	if (daxfile_close(df))
 		return fail(argv[optind], "%s", daxfile_errmsg());
@@ -361,7 +316,8 @@ static void explain_einval(const char *path, unsigned int align)
 		fail(path, "the file is empty; create it with `daxfile create`");
 	} else if ((uint64_t)st.st_size % al) {
 		fail(path, "size %lld is not a multiple of the alignment %s",
-		     (long long)st.st_size, human(al, a, sizeof(a)));
+		     (long long)st.st_size,
+		     daxfile_format_size(al, a, sizeof(a)));
 	} else if (daxfile_check(fd, al, NULL, NULL) != 0) {
 		fail(path, "%s", daxfile_errmsg());
 	} else {
@@ -533,7 +489,8 @@ static int cmd_status(int argc, char **argv)
 	}
 	printf("%s:\n", path);
 	printf("  static:     %s\n", state_str(&f));
-	printf("  alignment:  %s\n", al ? human(al, a, sizeof(a)) :
+	printf("  alignment:  %s\n",
+	       al ? daxfile_format_size(al, a, sizeof(a)) :
 	       "unknown (no FIEMAP)");
 	printf("  dax:        %s\n", f.dax == 1 ? "yes" : f.dax == 0 ? "no" :
 	       "unknown");
@@ -642,7 +599,7 @@ static void file_verdict(const struct facts *f, unsigned int align,
 	else if ((uint64_t)f->st.st_size % align)
 		add_reason(v, "size %lld is not a multiple of the alignment %s",
 			   (long long)f->st.st_size,
-			   human(align, a, sizeof(a)));
+			   daxfile_format_size(align, a, sizeof(a)));
 	if (f->dax == 0)
 		add_reason(v, "the file is not DAX; mount the filesystem with -o dax");
 	if (f->state < 0 && f->state_err == ENOSYS)
@@ -689,7 +646,7 @@ static int cmd_check(int argc, char **argv)
 		printf("%s: %lld bytes, %s, %s, checking for %s alignment\n",
 		       path, (long long)f.st.st_size, f.fs,
 		       f.dax == 1 ? "DAX" : f.dax == 0 ? "not DAX" :
-		       "DAX unknown", human(align, a, sizeof(a)));
+		       "DAX unknown", daxfile_format_size(align, a, sizeof(a)));
 	}
 	if (S_ISREG(f.st.st_mode)) {
 		/* On error or problems, the message says what and where. */
@@ -715,7 +672,7 @@ static int cmd_check(int argc, char **argv)
 		printf("verdict: `daxfile enable%s%s` would succeed\n",
 		       align > (unsigned int)getpagesize() ? " --align " : "",
 		       align > (unsigned int)getpagesize() ?
-		       human(align, a, sizeof(a)) : "");
+		       daxfile_format_size(align, a, sizeof(a)) : "");
 	} else {
 		printf("verdict: enable would fail:\n");
 		for (unsigned int i = 0; i < v.n; i++)

@@ -43,6 +43,13 @@ expect 2 "invalid size '12Q'" create "$f" 12Q
 expect 2 "unknown option '-1'" create "$f" -1M
 expect 2 "invalid size '0'" create "$f" 0
 expect 2 "invalid size '99999999999999999999'" create "$f" 99999999999999999999
+# The library's one parser: no space or sign in front, nothing after.
+tab=$(printf '\t')
+for s in "$tab-5" "$tab""5" " 1M" "+4M" "4Mx" "4M " "0x400000" "16E"; do
+	expect 2 "invalid size '$s'" create "$f" "$s"
+done
+[ -e "$f" ] && { echo "FAIL: a refused size created $f" >&2; fails=$((fails + 1)); rm -f "$f"; }
+expect 2 "invalid alignment ' 2M'" create "$f" 4M --align " 2M"
 expect 2 "invalid alignment '3M'" create "$f" 6M --align 3M
 expect 2 "invalid alignment '2G'" create "$f" 2G --align 2G
 expect 2 "'--align' needs a value" create "$f" 2M --align
