@@ -2,15 +2,18 @@
 /*
  * daxfile_create(), daxfile_open(), daxfile_close() and the accessors.
  *
- * Creating a file safely is: allocate, write every block (so no extent
- * is left unwritten), fsync, check the block map, daxctl(STATIC), map,
- * and only then give the file its name.  Until the last step the file
- * lives under a temporary name, so a failure leaves nothing behind.
+ * Creating a file safely is: allocate an unnamed file, write every block
+ * (so no extent is left unwritten), fsync, check the block map, link it
+ * under a short temporary name, daxctl(STATIC), map, and only then give
+ * it its name (see put_in_place()).  A failure or a signal at any step
+ * leaves the directory as it was.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -268,13 +271,27 @@ const char *daxfile_mode_name(enum daxfile_mode mode)
 
 /* ---- creation ---------------------------------------------------- */
 
+/*
+ * The catchable signals whose default action ends the process.  They are
+ * blocked only while the new file has its temporary name, so that Ctrl-C
+ * can never leave a full-size hidden file behind; a signal that arrives
+ * meanwhile is delivered as soon as the name is gone.
+ */
+static const int fatal_signals[] = {
+	SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGALRM, SIGTERM, SIGUSR1, SIGUSR2,
+	SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF,
+};
+
 struct create_ctx {
 	const char		*path;
-	char			tmp[PATH_MAX];
+	const char		*base;		/* last component of path */
+	int			dirfd;		/* path's directory */
+	char			tmp[32];	/* temporary name, "" if none */
 	struct daxfile_opts	o;
 	struct daxfile		*df;
-	bool			named;		/* the file is at path now */
 	bool			made_static;
+	bool			masked;		/* fatal_signals are blocked */
+	sigset_t		oldmask;
 };
 
 static int check_opts(const struct daxfile_opts *o, uint64_t size)
@@ -293,7 +310,7 @@ static int check_opts(const struct daxfile_opts *o, uint64_t size)
 	}
 	if (!align_ok(o->align)) {
 		daxfile__err(EINVAL,
-			     "alignment %u is not a power of two between the page size and 1 GiB",
+			     "alignment %u is not a power of two between the page size and 2 MiB",
 			     o->align);
 		return -1;
 	}
@@ -310,32 +327,120 @@ static int check_opts(const struct daxfile_opts *o, uint64_t size)
 	return 0;
 }
 
-/* "dir/.name.XXXXXX" next to path, created exclusively. */
-static int open_temp(struct create_ctx *c)
+static void block_signals(struct create_ctx *c)
+{
+	sigset_t set;
+
+	if (c->masked)
+		return;
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(int); i++)
+		sigaddset(&set, fatal_signals[i]);
+	pthread_sigmask(SIG_BLOCK, &set, &c->oldmask);
+	c->masked = true;
+}
+
+static void unblock_signals(struct create_ctx *c)
+{
+	if (c->masked)
+		pthread_sigmask(SIG_SETMASK, &c->oldmask, NULL);
+	c->masked = false;
+}
+
+/* A blocked fatal signal is waiting: give up, and let it be delivered. */
+static bool signal_pending(const struct create_ctx *c)
+{
+	sigset_t set;
+
+	if (!c->masked || sigpending(&set))
+		return false;
+	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(int); i++)
+		if (sigismember(&set, fatal_signals[i]) &&
+		    !sigismember(&c->oldmask, fatal_signals[i]))
+			return true;
+	return false;
+}
+
+/* Split path into an open directory and a last component. */
+static int open_dir(struct create_ctx *c)
 {
 	const char *slash = strrchr(c->path, '/');
-	int dlen = slash ? (int)(slash - c->path + 1) : 0;
-	const char *base = slash ? slash + 1 : c->path;
-	struct timespec ts;
-	int fd, n;
+	char dir[PATH_MAX];
+	struct stat st;
 
-	if (!*base) {
+	c->base = slash ? slash + 1 : c->path;
+	if (!*c->base || !strcmp(c->base, ".") || !strcmp(c->base, "..")) {
 		daxfile__err(EISDIR, "the path names a directory");
 		return -1;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	for (unsigned int i = 0; i < 100; i++) {
-		unsigned long r = (unsigned long)ts.tv_nsec * 2654435761UL +
-				  (unsigned long)getpid() * 40503UL + i;
+	if (!slash)
+		strcpy(dir, ".");
+	else if (slash == c->path)
+		strcpy(dir, "/");
+	else if ((size_t)(slash - c->path) >= sizeof(dir)) {
+		daxfile__err(ENAMETOOLONG, "the path is too long");
+		return -1;
+	} else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - c->path),
+			 c->path);
+	c->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c->dirfd < 0) {
+		daxfile__err(errno, "cannot open the directory: %m");
+		return -1;
+	}
+	if (fstatat(c->dirfd, c->base, &st, AT_SYMLINK_NOFOLLOW)) {
+		if (errno == ENOENT)
+			return 0;
+		daxfile__err(errno, "cannot look up the file: %m");
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		daxfile__err(EISDIR, "the path names a directory");
+		return -1;
+	}
+	if (!(c->o.flags & DAXFILE_REPLACE)) {
+		daxfile__err(EEXIST,
+			     "the file exists; use daxfile_open, or DAXFILE_REPLACE (daxfile create --force)");
+		return -1;
+	}
+	return 0;
+}
 
-		n = snprintf(c->tmp, sizeof(c->tmp), "%.*s.%s.%06lx", dlen,
-			     c->path, base, r & 0xffffff);
-		if (n < 0 || (size_t)n >= sizeof(c->tmp)) {
-			daxfile__err(ENAMETOOLONG, "the path is too long");
-			return -1;
-		}
-		fd = open(c->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
-			  c->o.mode);
+/* ".daxfile-XXXXXXXX": short, so that a 255-byte path name still works. */
+static void temp_name(struct create_ctx *c, unsigned int i)
+{
+	struct timespec ts;
+	uint32_t r;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	r = (uint32_t)((unsigned long)ts.tv_nsec * 2654435761UL +
+		       (unsigned long)getpid() * 40503UL + i * 977UL);
+	snprintf(c->tmp, sizeof(c->tmp), ".daxfile-%08x", r);
+}
+
+/*
+ * The new file starts without a name (O_TMPFILE): whatever happens while
+ * it is filled, even SIGKILL or a power cut, nothing is left in the
+ * directory.  Filesystems without O_TMPFILE get a short temporary name
+ * at once, with the fatal signals blocked for the whole creation.
+ */
+static int open_new(struct create_ctx *c)
+{
+	int fd = openat(c->dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC,
+			c->o.mode);
+
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR &&
+			errno != EINVAL)) {
+		if (fd < 0)
+			daxfile__err(errno,
+				     "cannot create a file in the directory: %m");
+		return fd;
+	}
+	block_signals(c);
+	for (unsigned int i = 0; i < 100; i++) {
+		temp_name(c, i);
+		fd = openat(c->dirfd, c->tmp,
+			    O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, c->o.mode);
 		if (fd >= 0 || errno != EEXIST)
 			break;
 	}
@@ -344,6 +449,42 @@ static int open_temp(struct create_ctx *c)
 		daxfile__err(errno, "cannot create a file in the directory: %m");
 	}
 	return fd;
+}
+
+/* Give the unnamed file a name in dirfd; EEXIST if it is taken. */
+static int link_unnamed(struct create_ctx *c, const char *name)
+{
+	char proc[64];
+
+	if (!linkat(c->df->fd, "", c->dirfd, name, AT_EMPTY_PATH))
+		return 0;
+	/* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; /proc does not. */
+	if (errno != ENOENT && errno != EPERM)
+		return -1;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", c->df->fd);
+	return linkat(AT_FDCWD, proc, c->dirfd, name, AT_SYMLINK_FOLLOW);
+}
+
+/*
+ * Link the filled file under a temporary name: the kernel makes only
+ * linked files static (an unlinked one fails with ENOENT).  From here
+ * until the name is gone the fatal signals wait.
+ */
+static int link_temp(struct create_ctx *c)
+{
+	if (c->tmp[0])
+		return 0;	/* named since open_new() */
+	block_signals(c);
+	for (unsigned int i = 0; i < 100; i++) {
+		temp_name(c, i);
+		if (!link_unnamed(c, c->tmp))
+			return 0;
+		if (errno != EEXIST)
+			break;
+	}
+	c->tmp[0] = '\0';
+	daxfile__err(errno, "cannot link the new file into the directory: %m");
+	return -1;
 }
 
 static int zero_fill(struct create_ctx *c)
@@ -379,6 +520,11 @@ static int zero_fill(struct create_ctx *c)
 			munmap(zero, ZERO_CHUNK);
 			return -1;
 		}
+		if (signal_pending(c)) {
+			daxfile__err(EINTR, "interrupted by a signal");
+			munmap(zero, ZERO_CHUNK);
+			return -1;
+		}
 	}
 	munmap(zero, ZERO_CHUNK);
 	return 0;
@@ -410,8 +556,11 @@ static int fill(struct create_ctx *c)
 	 */
 	if (dax != DAX_NO && zero_fill(c))
 		return -1;
-	else if (dax == DAX_NO && c->o.progress)
-		c->o.progress(size, size, c->o.progress_arg);
+	else if (dax == DAX_NO && c->o.progress &&
+		 c->o.progress(size, size, c->o.progress_arg)) {
+		daxfile__err(ECANCELED, "cancelled by the progress callback");
+		return -1;
+	}
 	if (fsync(c->df->fd)) {
 		daxfile__err(errno, "fsync failed: %m");
 		return -1;
@@ -423,58 +572,119 @@ static int fill(struct create_ctx *c)
 	return 0;
 }
 
-/*
- * A static file refuses to be renamed over, like a swapfile: to replace
- * one, drop its state first.  This fails with EBUSY while it is mapped.
- */
-static int replace_into_place(struct create_ctx *c)
+/* Is name in dirfd still the inode behind fd? */
+static bool is_ours(struct create_ctx *c, const char *name)
 {
-	if (!rename(c->tmp, c->path))
-		return 0;
-	if (errno != EPERM ||
-	    sys_daxctl(AT_FDCWD, c->path, DAXCTL_F_GET, 0) != DAXCTL_F_STATIC)
-		return -1;
-	if (sys_daxctl(AT_FDCWD, c->path, 0, 0))
-		return -1;
-	return rename(c->tmp, c->path);
+	struct stat a, b;
+
+	return !fstat(c->df->fd, &a) &&
+	       !fstatat(c->dirfd, name, &b, AT_SYMLINK_NOFOLLOW) &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 /*
- * Give the file its name while it is still an ordinary file: once static,
- * no name of it can be unlinked, so the temporary one could not go away.
+ * Drop the file that the exchange moved to our temporary name: a static
+ * file cannot be unlinked, so disable it first.  0, or -1 with the
+ * message set and the file as it was.
  */
-static int link_into_place(struct create_ctx *c, bool replace)
+static int dispose_old(struct create_ctx *c, bool *was_static)
 {
-	if (replace) {
-		if (replace_into_place(c))
-			return -1;
-	} else {
-		/* link() fails with EEXIST atomically, unlike a checked rename. */
-		if (link(c->tmp, c->path))
-			return -1;
-		unlink(c->tmp);
+	struct stat st;
+	int fd;
+
+	*was_static = false;
+	if (fstatat(c->dirfd, c->tmp, &st, AT_SYMLINK_NOFOLLOW)) {
+		daxfile__err(errno, "the replaced file vanished: %m");
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		daxfile__err(EISDIR, "the path names a directory");
+		return -1;
+	}
+	if (S_ISREG(st.st_mode)) {
+		fd = openat(c->dirfd, c->tmp, O_RDWR | O_NOFOLLOW |
+			    O_NONBLOCK | O_CLOEXEC);
+		if (fd >= 0 && sys_daxctl(fd, NULL, DAXCTL_F_GET, 0) ==
+			       DAXCTL_F_STATIC) {
+			if (sys_daxctl(fd, NULL, 0, 0)) {
+				daxfile__err(errno, errno == EBUSY ?
+					     "cannot replace the file: it is static-dax and mapped" :
+					     "cannot replace the static-dax file: %m");
+				close(fd);
+				return -1;
+			}
+			*was_static = true;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	if (unlinkat(c->dirfd, c->tmp, 0)) {
+		daxfile__err(errno, "cannot remove the replaced file: %m");
+		return -1;
 	}
 	c->tmp[0] = '\0';
-	c->named = true;
 	return 0;
 }
 
-static void sync_dir(const char *path)
+/*
+ * Put the finished file (static and mapped, at c->tmp) at its name.
+ *
+ * Without DAXFILE_REPLACE: rename with RENAME_NOREPLACE, which fails if
+ * the name was taken meanwhile.
+ *
+ * With it, the old file must stay whole until the new one is in place,
+ * and the kernel forbids the obvious ways: rename() over a static file
+ * fails with EPERM, unlink() of one too, and a file that is not linked
+ * cannot be made static (ENOENT), so the new file cannot be made static
+ * unnamed and linked over the old one at the end.  RENAME_EXCHANGE is
+ * allowed on static files and is atomic, so:
+ *   1. exchange: path names the new file, the old one moves to c->tmp;
+ *   2. if the old file is static, disable it (EBUSY if it is mapped
+ *      writable somewhere), then unlink it;
+ *   3. if step 2 fails, re-enable it if we disabled it and exchange
+ *      back, so path names the old file, unchanged, once more.
+ * At every instant path names a complete file: the old or the new one.
+ */
+static int put_in_place(struct create_ctx *c)
 {
-	const char *slash = strrchr(path, '/');
-	char dir[PATH_MAX];
-	int fd;
+	bool replace = c->o.flags & DAXFILE_REPLACE, was_static;
 
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path + 1),
-			 path);
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
+	for (unsigned int i = 0; i < 3; i++) {
+		if (replace && !renameat2(c->dirfd, c->tmp, c->dirfd, c->base,
+					  RENAME_EXCHANGE))
+			goto exchanged;
+		if (replace && errno != ENOENT)
+			break;
+		if (!renameat2(c->dirfd, c->tmp, c->dirfd, c->base,
+			       RENAME_NOREPLACE)) {
+			c->tmp[0] = '\0';
+			return 0;
+		}
+		if (!replace || errno != EEXIST)
+			break;
 	}
+	daxfile__err(errno, errno == EEXIST ?
+		     "the file exists (it appeared while this one was made)" :
+		     "cannot name the file: %m");
+	return -1;
+exchanged:
+	if (!dispose_old(c, &was_static))
+		return 0;
+	{
+		struct daxfile__saved_err s;
+
+		daxfile__save_err(&s);
+		if (was_static)
+			sys_daxctl(c->dirfd, c->tmp, DAXCTL_F_STATIC, 0);
+		if (renameat2(c->dirfd, c->tmp, c->dirfd, c->base,
+			      RENAME_EXCHANGE))
+			daxfile__err(errno,
+				     "%s; and putting the old file back failed (%m): it is at %s",
+				     s.msg, c->tmp);
+		else
+			daxfile__restore_err(&s);
+	}
+	return -1;
 }
 
 static void create_cleanup(struct create_ctx *c)
@@ -484,17 +694,29 @@ static void create_cleanup(struct create_ctx *c)
 
 	daxfile__save_err(&s);
 	daxfile__unmap(c->df);
+	/* Keep the failed file for `check` only if its name is free. */
+	if (keep && c->df->fd >= 0) {
+		if (c->tmp[0] && is_ours(c, c->tmp)) {
+			if (!renameat2(c->dirfd, c->tmp, c->dirfd, c->base,
+				       RENAME_NOREPLACE)) {
+				c->tmp[0] = '\0';
+				c->made_static = false;
+			}
+		} else if (!c->tmp[0] && !link_unnamed(c, c->base)) {
+			c->made_static = false;
+		}
+	}
 	/* A static file cannot be unlinked; drop the state first. */
-	if (c->made_static && !keep)
+	if (c->made_static && c->df->fd >= 0)
 		sys_daxctl(c->df->fd, NULL, 0, 0);
+	/* Remove only what we made: the name must still be our inode. */
+	if (c->tmp[0] && c->df->fd >= 0 && is_ours(c, c->tmp))
+		unlinkat(c->dirfd, c->tmp, 0);
 	if (c->df->fd >= 0)
 		close(c->df->fd);
-	if (keep && c->tmp[0])
-		link_into_place(c, false);
-	if (!keep && c->named)
-		unlink(c->path);
-	if (c->tmp[0])
-		unlink(c->tmp);
+	if (c->dirfd >= 0)
+		close(c->dirfd);
+	unblock_signals(c);
 	free(c->df);
 	daxfile__restore_err(&s);
 }
@@ -502,8 +724,7 @@ static void create_cleanup(struct create_ctx *c)
 struct daxfile *daxfile_create(const char *path, uint64_t size,
 			       const struct daxfile_opts *opts)
 {
-	struct create_ctx c = { .path = path };
-	struct stat st;
+	struct create_ctx c = { .path = path, .dirfd = -1 };
 
 	if (opts)
 		c.o = *opts;
@@ -513,32 +734,26 @@ struct daxfile *daxfile_create(const char *path, uint64_t size,
 		c.o.mode = 0644;
 	if (check_opts(&c.o, size))
 		return NULL;
-	if (!(c.o.flags & DAXFILE_REPLACE) && !lstat(path, &st)) {
-		daxfile__err(EEXIST,
-			     "the file exists; use daxfile_open, or DAXFILE_REPLACE (daxfile create --force)");
-		return NULL;
-	}
 	c.df = calloc(1, sizeof(*c.df));
 	if (!c.df) {
 		daxfile__err(ENOMEM, "out of memory");
 		return NULL;
 	}
 	c.df->size = size;
-	c.df->fd = open_temp(&c);
-	if (c.df->fd < 0 || fill(&c))
+	c.df->fd = -1;
+	if (open_dir(&c))
 		goto fail;
-	if (link_into_place(&c, c.o.flags & DAXFILE_REPLACE)) {
-		daxfile__err(errno, errno == EBUSY ?
-			     "cannot replace the file: it is static-dax and mapped" :
-			     "cannot name the file: %m");
+	c.df->fd = open_new(&c);
+	if (c.df->fd < 0 || fill(&c) || link_temp(&c))
 		goto fail;
-	}
-	sync_dir(path);
 	if (settle_mode(c.df, c.o.flags, c.o.align))
 		goto fail;
 	c.made_static = c.df->mode == DAXFILE_MODE_STATIC;
-	if (map_file(c.df, c.o.flags))
+	if (map_file(c.df, c.o.flags) || put_in_place(&c))
 		goto fail;
+	fsync(c.dirfd);
+	close(c.dirfd);
+	unblock_signals(&c);
 	return c.df;
 fail:
 	create_cleanup(&c);

@@ -75,7 +75,16 @@ expect 1 "^daxfile: $dir/nonexistent-$$: " check "$dir/nonexistent-$$"
 expect 1 "^daxfile: $f: .*daxctl" enable "$f"
 expect 1 "^daxfile: $f: .*daxctl" disable "$f"
 expect 1 "^daxfile: $f: " create "$f" 4M --require-static --force
+# The issue's repro: a failed --force leaves the original as it was.
+echo precious >"$f"
+expect 1 "^daxfile: $f: static-dax is required" create "$f" 4M --force --require-static
+[ "$(cat "$f" 2>/dev/null)" = precious ] ||
+	{ echo "FAIL: a failed create --force destroyed $f" >&2; fails=$((fails + 1)); }
 rm -f "$f"
+mkdir "$f"
+expect 1 "^daxfile: $f: the path names a directory" create "$f" 4M
+expect 1 "^daxfile: $f: the path names a directory" create "$f" 4M --force
+rmdir "$f" || { echo "FAIL: create --force removed the directory" >&2; fails=$((fails + 1)); }
 
 [ $fails -eq 0 ] && exit 0
 echo "$fails expectation(s) failed" >&2
