@@ -1,0 +1,1039 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Description: the hardening of static-DAX (issue 10).  On xfs, a file
+ * that was once reflinked (copy-on-write leftovers, REFLINK flag) becomes
+ * static with no CoW state left, and its write faults neither move a block
+ * nor run a transaction (counted with xfs's own statistics).  Files with
+ * no links can't become static (ENOENT); setting and clearing need what
+ * chattr +i needs (CAP_LINUX_IMMUTABLE, and ownership or CAP_FOWNER);
+ * DAXCTL_F_NOFOLLOW refuses a final symlink with ELOOP.  Calls that change
+ * neither the block map nor the size (fallocate mode 0 or KEEP_SIZE inside
+ * i_size, truncate to the current size) succeed on a static file; every
+ * other fallocate and truncate keeps failing with ETXTBSY.
+ *
+ * Each refusal is first shown not to happen to an ordinary file, or to a
+ * caller that may do it, so it can only come from what the case is about.
+ * Runs on /mnt/pmem.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/falloc.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <xfs/xfs.h>
+
+/* kselftest_harness.h itself trips these under -Wextra. */
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wclobbered"
+#include "kselftest_harness.h"
+#include "daxctl_test.h"
+
+#define FILE_SIZE	(4UL << 20)
+#define COW_SIZE	(16UL << 20)	/* the reproducer's file */
+#define STORE_AT	(64UL << 10)	/* where the reproducer stores */
+#define NFAULTS		256		/* write faults per measurement */
+#define STRANGER	4242		/* a uid that owns nothing */
+
+/* ---- block maps ---- */
+
+#define MAX_EXTENTS	128
+
+struct extmap {
+	unsigned int n;
+	struct fiemap_extent ext[MAX_EXTENTS];
+};
+
+/* The data fork's extents, as FIEMAP reports them; -1 if more than fit. */
+static int get_extmap(int fd, struct extmap *m)
+{
+	struct {
+		struct fiemap f;
+		struct fiemap_extent e[MAX_EXTENTS];
+	} buf;
+
+	memset(&buf, 0, sizeof(buf));
+	buf.f.fm_length = FIEMAP_MAX_OFFSET;
+	buf.f.fm_extent_count = MAX_EXTENTS;
+	if (ioctl(fd, FS_IOC_FIEMAP, &buf.f))
+		return -1;
+	if (buf.f.fm_mapped_extents == MAX_EXTENTS &&
+	    !(buf.e[MAX_EXTENTS - 1].fe_flags & FIEMAP_EXTENT_LAST))
+		return -1;
+	m->n = buf.f.fm_mapped_extents;
+	memcpy(m->ext, buf.e, m->n * sizeof(m->ext[0]));
+	return 0;
+}
+
+/* Print every difference between two maps as a "# " line; count them. */
+static int extmap_diff(const char *what, const struct extmap *a,
+		       const struct extmap *b)
+{
+	unsigned int i, n = a->n > b->n ? a->n : b->n;
+	int diffs = 0;
+
+	for (i = 0; i < n; i++) {
+		const struct fiemap_extent *x = i < a->n ? &a->ext[i] : NULL;
+		const struct fiemap_extent *y = i < b->n ? &b->ext[i] : NULL;
+
+		if (x && y && x->fe_logical == y->fe_logical &&
+		    x->fe_physical == y->fe_physical &&
+		    x->fe_length == y->fe_length && x->fe_flags == y->fe_flags)
+			continue;
+		diffs++;
+		printf("# %s: extent %u was", what, i);
+		if (x)
+			printf(" [%llu +%llu] at %llu flags %#x",
+			       (unsigned long long)x->fe_logical,
+			       (unsigned long long)x->fe_length,
+			       (unsigned long long)x->fe_physical, x->fe_flags);
+		else
+			printf(" (none)");
+		printf(", is");
+		if (y)
+			printf(" [%llu +%llu] at %llu flags %#x\n",
+			       (unsigned long long)y->fe_logical,
+			       (unsigned long long)y->fe_length,
+			       (unsigned long long)y->fe_physical, y->fe_flags);
+		else
+			printf(" (none)\n");
+	}
+	fflush(stdout);
+	return diffs;
+}
+
+/* Extents in xfs's copy-on-write fork of @fd (0: none), or -1. */
+static int cow_extents(int fd)
+{
+	struct getbmapx map[64];
+
+	memset(map, 0, sizeof(map));
+	map[0].bmv_length = -1;
+	map[0].bmv_count = 64;
+	map[0].bmv_iflags = BMV_IF_COWFORK | BMV_IF_NO_HOLES | BMV_IF_PREALLOC;
+	if (ioctl(fd, XFS_IOC_GETBMAPX, map))
+		return -1;
+	return map[0].bmv_entries;
+}
+
+static int set_cowextsize(int fd, unsigned int bytes)
+{
+	struct fsxattr fa;
+
+	if (ioctl(fd, FS_IOC_FSGETXATTR, &fa))
+		return -1;
+	fa.fsx_xflags |= FS_XFLAG_COWEXTSIZE;
+	fa.fsx_cowextsize = bytes;
+	return ioctl(fd, FS_IOC_FSSETXATTR, &fa);
+}
+
+/*
+ * The reproducer of issue 10 up to the enable: @path gets @size written
+ * bytes and an fsync; a reflinked copy is made; 4 KiB at 0 of @path is
+ * rewritten (copy-on-write: the new block comes from the CoW fork, and
+ * the rest of the cowextsize preallocation stays there) and fsynced.
+ * With @cowextsize, that hint is set first, so the leftover preallocation
+ * covers that much of the file.  Unless @keep_copy, the copy is deleted,
+ * so nothing is shared any more.  Returns an O_RDWR fd of @path, or -1
+ * with errno set (EOPNOTSUPP/EXDEV/EINVAL: no reflink here).
+ */
+static int make_once_reflinked(const char *path, const char *copy,
+			       size_t size, unsigned int cowextsize,
+			       bool keep_copy)
+{
+	char buf[SZ_4K];
+	int fd, cfd, err;
+
+	fd = make_written(path, size);
+	if (fd < 0)
+		return -1;
+	memset(buf, 0xab, sizeof(buf));
+	cfd = open(copy, O_CREAT | O_RDWR | O_TRUNC, 0644);
+	if (cfd < 0 ||
+	    (cowextsize && set_cowextsize(fd, cowextsize)) ||
+	    ioctl(cfd, FICLONE, fd) ||
+	    pwrite(fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf) ||
+	    fsync(fd))
+		goto fail;
+	close(cfd);
+	if (!keep_copy && unlink(copy))
+		goto fail_fd;
+	return fd;
+fail:
+	err = errno;
+	if (cfd >= 0)
+		close(cfd);
+	errno = err;
+fail_fd:
+	err = errno;
+	close(fd);
+	errno = err;
+	return -1;
+}
+
+/* ---- xfs statistics ---- */
+
+/*
+ * The counters that move when xfs changes metadata: committed
+ * transactions, block-map writes, unmaps and extent-list insertions and
+ * removals, and log-space reservations.  (Reads of the block map count
+ * in "blk_map" too; every fault does those, so they are not here.)
+ */
+struct xfs_counts {
+	unsigned long long trans;	/* trans: sync + async + empty */
+	unsigned long long map_writes;	/* blk_map: mapw + unmap */
+	unsigned long long ext_changes;	/* blk_map: add_exlist + del_exlist */
+	unsigned long long log_reserve;	/* push_ail: try_logspace */
+};
+
+static char xfs_stats_path[128];
+
+/* Find /mnt/pmem's own stats file (else the global one); false if none. */
+static bool find_xfs_stats(void)
+{
+	char line[512], dev[256], mnt[256], type[64], *name;
+	FILE *f = fopen("/proc/mounts", "r");
+
+	if (!f)
+		return false;
+	dev[0] = 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%255s %255s %63s", dev, mnt, type) == 3 &&
+		    !strcmp(mnt, MNT) && !strcmp(type, "xfs"))
+			break;
+		else
+			dev[0] = 0;
+	fclose(f);
+	name = strrchr(dev, '/');
+	if (name) {
+		snprintf(xfs_stats_path, sizeof(xfs_stats_path),
+			 "/sys/fs/xfs/%s/stats/stats", name + 1);
+		if (!access(xfs_stats_path, R_OK))
+			return true;
+	}
+	snprintf(xfs_stats_path, sizeof(xfs_stats_path),
+		 "/sys/fs/xfs/stats/stats");
+	return !access(xfs_stats_path, R_OK);
+}
+
+static int read_xfs_counts(struct xfs_counts *c)
+{
+	unsigned long long v[7];
+	char line[1024];
+	int found = 0;
+	FILE *f = fopen(xfs_stats_path, "r");
+
+	if (!f)
+		return -1;
+	memset(c, 0, sizeof(*c));
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "trans %llu %llu %llu", &v[0], &v[1],
+			   &v[2]) == 3) {
+			c->trans = v[0] + v[1] + v[2];
+			found |= 1;
+		} else if (sscanf(line, "blk_map %llu %llu %llu %llu %llu",
+				  &v[0], &v[1], &v[2], &v[3], &v[4]) == 5) {
+			c->map_writes = v[1] + v[2];
+			c->ext_changes = v[3] + v[4];
+			found |= 2;
+		} else if (sscanf(line, "push_ail %llu", &v[0]) == 1) {
+			c->log_reserve = v[0];
+			found |= 4;
+		}
+	}
+	fclose(f);
+	return found == 7 ? 0 : -1;
+}
+
+static bool mount_has_option(const char *opt)
+{
+	char line[1024], mnt[256], opts[512];
+	bool found = false;
+	FILE *f = fopen("/proc/mounts", "r");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*s %255s %*s %511s", mnt, opts) == 2 &&
+		    !strcmp(mnt, MNT)) {
+			char *p = strtok(opts, ",");
+
+			found = false;
+			for (; p; p = strtok(NULL, ","))
+				if (!strcmp(p, opt))
+					found = true;
+		}
+	fclose(f);
+	return found;
+}
+
+/*
+ * Remount /mnt/pmem with or without lazytime, keeping its other flags.
+ * With lazytime a write fault's mtime update dirties the inode in memory
+ * only, so it is not a transaction; what is left is the block map's.
+ */
+static int remount_lazytime(bool on)
+{
+	static const struct { unsigned long st, ms; } keep[] = {
+		{ ST_NOSUID, MS_NOSUID }, { ST_NODEV, MS_NODEV },
+		{ ST_NOEXEC, MS_NOEXEC }, { ST_NOATIME, MS_NOATIME },
+		{ ST_NODIRATIME, MS_NODIRATIME }, { ST_RELATIME, MS_RELATIME },
+	};
+	unsigned long flags = MS_REMOUNT | (on ? MS_LAZYTIME : 0);
+	struct statvfs sv;
+	unsigned int i;
+
+	if (statvfs(MNT, &sv))
+		return -1;
+	for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+		if (sv.f_flag & keep[i].st)
+			flags |= keep[i].ms;
+	if (mount(NULL, MNT, NULL, flags, NULL))
+		return -1;
+	return mount_has_option("lazytime") == on ? 0 : -1;
+}
+
+static long minflt(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt;
+}
+
+struct fault_run {
+	long faults;			/* minor faults seen */
+	struct xfs_counts d;		/* what the counters moved by */
+};
+
+/*
+ * Write-fault NFAULTS distinct 4 KiB pages of @fd from @off, each once,
+ * through a fresh MAP_SHARED mapping placed 4 KiB off a 2 MiB boundary,
+ * so every fault is a PTE fault; count the faults and the xfs counters.
+ */
+static int count_write_faults(int fd, size_t size, size_t off,
+			      struct fault_run *r)
+{
+	struct xfs_counts before, after;
+	unsigned char *area, *p;
+	size_t i, len = size + 2 * SZ_2M;
+	long f0;
+
+	area = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (area == MAP_FAILED)
+		return -1;
+	p = (unsigned char *)((((uintptr_t)area + SZ_2M - 1) & ~(SZ_2M - 1)) +
+			      SZ_4K);
+	p = mmap(p, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		 fd, 0);
+	if (p == MAP_FAILED) {
+		munmap(area, len);
+		return -1;
+	}
+	if (read_xfs_counts(&before)) {
+		munmap(area, len);
+		return -1;
+	}
+	f0 = minflt();
+	for (i = 0; i < NFAULTS; i++)
+		p[off + i * SZ_4K + 8] = 0xcd;
+	r->faults = minflt() - f0;
+	if (read_xfs_counts(&after)) {
+		munmap(area, len);
+		return -1;
+	}
+	munmap(area, len);
+	r->d.trans = after.trans - before.trans;
+	r->d.map_writes = after.map_writes - before.map_writes;
+	r->d.ext_changes = after.ext_changes - before.ext_changes;
+	r->d.log_reserve = after.log_reserve - before.log_reserve;
+	return 0;
+}
+
+static bool run_is_quiet(const struct fault_run *r)
+{
+	return !r->d.trans && !r->d.map_writes && !r->d.ext_changes &&
+	       !r->d.log_reserve;
+}
+
+/* ---- credentials ---- */
+
+/*
+ * In a child: become @uid with exactly the capabilities in @caps (a
+ * -1-terminated list), then run @fn.  Returns @fn's exit status, 0 when
+ * every expectation held; 100+ when the identity could not be assumed.
+ */
+static int as_user(uid_t uid, const int *caps, int (*fn)(void *), void *arg)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+	pid_t pid = fork();
+	int status, i;
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0))
+			_exit(100);
+		if (setresuid(uid, uid, uid))
+			_exit(101);
+		memset(data, 0, sizeof(data));
+		for (i = 0; caps[i] >= 0; i++) {
+			data[caps[i] / 32].effective |= 1U << (caps[i] % 32);
+			data[caps[i] / 32].permitted |= 1U << (caps[i] % 32);
+		}
+		if (syscall(SYS_capset, &hdr, data))
+			_exit(102);
+		_exit(fn(arg));
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* What a child must see: each call's result, in order. */
+struct expect_calls {
+	const char *path;	/* path form */
+	long enable;		/* daxctl(STATIC) on @path */
+	long disable;		/* daxctl(0) on @path, after the enable */
+	const char *other;	/* a file the parent made static */
+	long disable_other;	/* daxctl(0) on @other */
+};
+
+static int check_calls(void *arg)
+{
+	struct expect_calls *e = arg;
+	long got;
+	int fd;
+
+	got = daxctl_err(AT_FDCWD, e->path, DAXCTL_F_STATIC, 0);
+	if (got != e->enable) {
+		printf("# uid %d: enable %s: got %ld, want %ld\n", getuid(),
+		       e->path, got, e->enable);
+		return 1;
+	}
+	/* The fd form asks the same question. */
+	fd = open(e->path, O_RDWR);
+	if (fd < 0)
+		return 2;
+	got = daxctl_err(fd, NULL, DAXCTL_F_STATIC, 0);
+	close(fd);
+	if (got != e->enable) {
+		printf("# uid %d: enable by fd: got %ld, want %ld\n", getuid(),
+		       got, e->enable);
+		return 3;
+	}
+	got = daxctl_err(AT_FDCWD, e->path, 0, 0);
+	if (got != e->disable) {
+		printf("# uid %d: disable %s: got %ld, want %ld\n", getuid(),
+		       e->path, got, e->disable);
+		return 4;
+	}
+	got = daxctl_err(AT_FDCWD, e->other, 0, 0);
+	if (got != e->disable_other) {
+		printf("# uid %d: disable %s: got %ld, want %ld\n", getuid(),
+		       e->other, got, e->disable_other);
+		return 5;
+	}
+	/* GET needs nothing. */
+	got = daxctl_err(AT_FDCWD, e->other, DAXCTL_F_GET, 0);
+	if (got < 0) {
+		printf("# uid %d: GET %s: %ld\n", getuid(), e->other, got);
+		return 6;
+	}
+	return 0;
+}
+
+/* ---- the fixture ---- */
+
+enum { F, G, H, LINK, DLINK, NFILES };
+static const char *const names[NFILES] = { "f", "g", "h", "link", "dlink" };
+
+FIXTURE(hard) {
+	char dir[64];
+	char path[NFILES][96];
+	int fd;			/* O_RDWR fd of path[F], FILE_SIZE written */
+	int unlinked;		/* an fd whose file may have no name */
+	bool lazytime;		/* remounted lazytime: undo it */
+};
+
+FIXTURE_SETUP(hard)
+{
+	struct statx stx;
+	int i;
+
+	snprintf(self->dir, sizeof(self->dir), MNT "/hard.%d", getpid());
+	for (i = 0; i < NFILES; i++)
+		snprintf(self->path[i], sizeof(self->path[i]), "%s/%s",
+			 self->dir, names[i]);
+	self->fd = -1;
+	self->unlinked = -1;
+	self->lazytime = false;
+
+	if (statx(AT_FDCWD, MNT, 0, STATX_BASIC_STATS, &stx) ||
+	    mkdir(self->dir, 0755))
+		SKIP(return, "no " MNT " to test on");
+	self->fd = make_written(self->path[F], FILE_SIZE);
+	ASSERT_LE(0, self->fd);
+	if (statx(self->fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx) ||
+	    !(stx.stx_attributes & STATX_ATTR_DAX))
+		SKIP(return, MNT " is not a DAX mount");
+	if (daxctl(self->fd, NULL, DAXCTL_F_GET, 0) < 0 && errno == ENOSYS)
+		SKIP(return, "kernel without daxctl()");
+}
+
+FIXTURE_TEARDOWN(hard)
+{
+	int i;
+
+	if (self->lazytime && remount_lazytime(false))
+		printf("# could not remount " MNT " without lazytime\n");
+	if (self->unlinked >= 0) {
+		/* Never leave a nameless file pinned until umount. */
+		daxctl(self->unlinked, NULL, 0, 0);
+		close(self->unlinked);
+	}
+	if (self->fd >= 0)
+		close(self->fd);
+	for (i = 0; i < NFILES; i++) {
+		if (i < LINK)
+			daxctl(AT_FDCWD, self->path[i], 0, 0);
+		unlink(self->path[i]);
+	}
+	rmdir(self->dir);
+}
+
+/* ---- 1. xfs: no copy-on-write state on a static file ---- */
+
+/*
+ * Issue 10's reproducer: once reflinked, the copy deleted, enable
+ * succeeds, and a store through a shared mapping leaves every extent
+ * where it was.  Today the fault takes the copy-on-write path: it remaps
+ * the block at 64 KiB, and a power cut then loses the store.
+ */
+TEST_F_TIMEOUT(hard, once_reflinked_enable_then_store_moves_no_block, 300)
+{
+	struct extmap before, after;
+	unsigned char *p, buf[SZ_4K];
+	int fd, cow;
+
+	if (!fs_is_xfs())
+		SKIP(return, "reflink and CoW forks are xfs's");
+	fd = make_once_reflinked(self->path[G], self->path[H], COW_SIZE, 0,
+				 false);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EXDEV ||
+		       errno == EINVAL))
+		SKIP(return, "no reflink here: %s", strerror(errno));
+	ASSERT_LE(0, fd);
+	/* The reproducer reproduces: copy-on-write state is left over. */
+	cow = cow_extents(fd);
+	TH_LOG("CoW fork extents after the copy was deleted: %d", cow);
+	ASSERT_LT(0, cow);
+
+	ASSERT_EQ(0, daxctl_err(fd, NULL, DAXCTL_F_STATIC, 0));
+	EXPECT_EQ(DAXCTL_F_STATIC, daxctl_err(fd, NULL, DAXCTL_F_GET, 0));
+	EXPECT_EQ(0, cow_extents(fd))
+		TH_LOG("enable left copy-on-write extents behind");
+
+	ASSERT_EQ(0, get_extmap(fd, &before));
+	p = mmap(NULL, COW_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p + STORE_AT, 0xcd, SZ_4K);
+	munmap(p, COW_SIZE);
+	ASSERT_EQ(0, get_extmap(fd, &after));
+	EXPECT_EQ(0, extmap_diff("store at 64 KiB", &before, &after));
+	EXPECT_EQ(0, cow_extents(fd));
+	ASSERT_EQ((ssize_t)sizeof(buf), pread(fd, buf, sizeof(buf), STORE_AT));
+	EXPECT_EQ(0xcd, buf[0]);
+	EXPECT_EQ(0xcd, buf[SZ_4K - 1]);
+	ASSERT_EQ((ssize_t)sizeof(buf), pread(fd, buf, sizeof(buf), 0));
+	EXPECT_EQ(0xab, buf[0]);
+	EXPECT_EQ(DAXCTL_F_STATIC, daxctl_err(fd, NULL, DAXCTL_F_GET, 0));
+	close(fd);
+}
+
+/* Still shared with the copy: that can't be made static. */
+TEST_F_TIMEOUT(hard, reflinked_copy_kept_enable_einval, 300)
+{
+	int fd;
+
+	if (!fs_is_xfs())
+		SKIP(return, "reflink is xfs's");
+	fd = make_once_reflinked(self->path[G], self->path[H], COW_SIZE, 0,
+				 true);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EXDEV ||
+		       errno == EINVAL))
+		SKIP(return, "no reflink here: %s", strerror(errno));
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-EINVAL, daxctl_err(fd, NULL, DAXCTL_F_STATIC, 0));
+	EXPECT_EQ(0, daxctl_err(fd, NULL, DAXCTL_F_GET, 0));
+	EXPECT_EQ(-EINVAL, daxctl_err(AT_FDCWD, self->path[H],
+				      DAXCTL_F_STATIC, 0));
+	/* Once the copy is gone, it can. */
+	ASSERT_EQ(0, unlink(self->path[H]));
+	EXPECT_EQ(0, daxctl_err(fd, NULL, DAXCTL_F_STATIC, 0));
+	close(fd);
+}
+
+/*
+ * Count what NFAULTS write faults on a static file make xfs do, on a
+ * lazytime mount; up to three disjoint runs, so a background transaction
+ * (the log worker's, say) that happens to land in one run can't fail the
+ * case, while a fault path that does any work fails every run.
+ */
+static void measure(struct __test_metadata *_metadata, const char *what,
+		    int fd, size_t size)
+{
+	struct fault_run r;
+	bool quiet = false;
+	int run;
+
+	for (run = 0; run < 3 && !quiet; run++) {
+		ASSERT_EQ(0, count_write_faults(fd, size,
+						SZ_2M + run * (NFAULTS * SZ_4K),
+						&r));
+		printf("# %s, run %d: %ld write faults on %d pages: "
+		       "%llu transactions, %llu block-map writes, "
+		       "%llu extent-list changes, %llu log reservations\n",
+		       what, run + 1, r.faults, NFAULTS, r.d.trans,
+		       r.d.map_writes, r.d.ext_changes, r.d.log_reserve);
+		fflush(stdout);
+		/* The faults happened: each page took one. */
+		ASSERT_LE(NFAULTS, r.faults);
+		quiet = run_is_quiet(&r);
+	}
+	EXPECT_TRUE(quiet);
+}
+
+static void lazytime(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(hard) *self)
+{
+	if (!mount_has_option("lazytime")) {
+		ASSERT_EQ(0, remount_lazytime(true))
+			TH_LOG("remount lazytime: %s", strerror(errno));
+		self->lazytime = true;
+	}
+}
+
+/*
+ * A once-reflinked static file whose CoW fork preallocation (a 16 MiB
+ * cowextsize hint) covered every page faulted: today each of those faults
+ * converts and remaps a CoW block, at least one transaction each.
+ */
+TEST_F_TIMEOUT(hard, once_reflinked_static_write_faults_do_no_transactions, 300)
+{
+	int fd;
+
+	if (!fs_is_xfs())
+		SKIP(return, "these are xfs's statistics");
+	if (!find_xfs_stats())
+		SKIP(return, "no xfs statistics in /sys/fs/xfs");
+	fd = make_once_reflinked(self->path[G], self->path[H], COW_SIZE,
+				 COW_SIZE, false);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EXDEV ||
+		       errno == EINVAL))
+		SKIP(return, "no reflink here: %s", strerror(errno));
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, cow_extents(fd));
+	ASSERT_EQ(0, daxctl_err(fd, NULL, DAXCTL_F_STATIC, SZ_4K));
+	lazytime(_metadata, self);
+	measure(_metadata, "once-reflinked static file", fd, COW_SIZE);
+	close(fd);
+}
+
+/* The control: a file that was never reflinked does no work either. */
+TEST_F_TIMEOUT(hard, never_reflinked_static_write_faults_do_no_transactions, 300)
+{
+	int fd;
+
+	if (!fs_is_xfs())
+		SKIP(return, "these are xfs's statistics");
+	if (!find_xfs_stats())
+		SKIP(return, "no xfs statistics in /sys/fs/xfs");
+	fd = make_written(self->path[G], COW_SIZE);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, daxctl_err(fd, NULL, DAXCTL_F_STATIC, SZ_4K));
+	lazytime(_metadata, self);
+	measure(_metadata, "never-reflinked static file", fd, COW_SIZE);
+	close(fd);
+}
+
+/* ---- 5. lifetime and permissions ---- */
+
+TEST_F(hard, unlinked_file_enoent)
+{
+	/* Linked, it can. */
+	ASSERT_EQ(0, daxctl_err(self->fd, NULL, DAXCTL_F_STATIC, 0));
+	ASSERT_EQ(0, daxctl_err(self->fd, NULL, 0, 0));
+	self->unlinked = make_written(self->path[G], FILE_SIZE);
+	ASSERT_LE(0, self->unlinked);
+	ASSERT_EQ(0, unlink(self->path[G]));
+	EXPECT_EQ(-ENOENT, daxctl_err(self->unlinked, NULL, DAXCTL_F_STATIC,
+				      0));
+	EXPECT_EQ(0, daxctl_err(self->unlinked, NULL, DAXCTL_F_GET, 0));
+}
+
+TEST_F(hard, o_tmpfile_enoent_until_linked)
+{
+	char proc[64];
+
+	self->unlinked = open(self->dir, O_TMPFILE | O_RDWR, 0644);
+	if (self->unlinked < 0)
+		SKIP(return, "O_TMPFILE: %s", strerror(errno));
+	ASSERT_EQ(0, fill_written(self->unlinked, FILE_SIZE, 0));
+	EXPECT_EQ(-ENOENT, daxctl_err(self->unlinked, NULL, DAXCTL_F_STATIC,
+				      0));
+	EXPECT_EQ(0, daxctl_err(self->unlinked, NULL, DAXCTL_F_GET, 0));
+	/* Make it disable-able again before linking, if that went wrong. */
+	daxctl(self->unlinked, NULL, 0, 0);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", self->unlinked);
+	ASSERT_EQ(0, linkat(AT_FDCWD, proc, AT_FDCWD, self->path[G],
+			    AT_SYMLINK_FOLLOW));
+	EXPECT_EQ(0, daxctl_err(self->unlinked, NULL, DAXCTL_F_STATIC, 0));
+	EXPECT_EQ(DAXCTL_F_STATIC,
+		  daxctl_err(AT_FDCWD, self->path[G], DAXCTL_F_GET, 0));
+	EXPECT_EQ(0, daxctl_err(AT_FDCWD, self->path[G], 0, 0));
+}
+
+static const int only_immutable[] = { CAP_LINUX_IMMUTABLE, -1 };
+static const int immutable_fowner[] = { CAP_LINUX_IMMUTABLE, CAP_FOWNER, -1 };
+static const int no_caps[] = { -1 };
+
+/*
+ * Files f (not static) and g (static), root's, mode 0666: writable by
+ * anyone, so only the ownership rule can refuse.
+ */
+static void two_files(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(hard) *self, struct expect_calls *e)
+{
+	int fd = make_written(self->path[G], FILE_SIZE);
+
+	ASSERT_LE(0, fd);
+	close(fd);
+	ASSERT_EQ(0, chmod(self->path[F], 0666));
+	ASSERT_EQ(0, chmod(self->path[G], 0666));
+	ASSERT_EQ(0, daxctl_err(AT_FDCWD, self->path[G], DAXCTL_F_STATIC, 0));
+	e->path = self->path[F];
+	e->other = self->path[G];
+}
+
+/* CAP_FOWNER stands in for ownership, as for chattr +i. */
+TEST_F(hard, not_owner_with_cap_fowner_may)
+{
+	struct expect_calls e = { .enable = 0, .disable = 0,
+				  .disable_other = 0 };
+
+	two_files(_metadata, self, &e);
+	EXPECT_EQ(0, as_user(STRANGER, immutable_fowner, check_calls, &e));
+	EXPECT_EQ(0, daxctl_err(AT_FDCWD, self->path[F], DAXCTL_F_GET, 0));
+	EXPECT_EQ(0, daxctl_err(AT_FDCWD, self->path[G], DAXCTL_F_GET, 0));
+}
+
+/* Today CAP_LINUX_IMMUTABLE alone pins anyone's writable file. */
+TEST_F(hard, not_owner_without_cap_fowner_eperm)
+{
+	struct expect_calls e = { .enable = -EPERM, .disable = 0,
+				  .disable_other = -EPERM };
+
+	two_files(_metadata, self, &e);
+	EXPECT_EQ(0, as_user(STRANGER, only_immutable, check_calls, &e));
+	EXPECT_EQ(0, daxctl_err(AT_FDCWD, self->path[F], DAXCTL_F_GET, 0));
+	EXPECT_EQ(DAXCTL_F_STATIC,
+		  daxctl_err(AT_FDCWD, self->path[G], DAXCTL_F_GET, 0));
+}
+
+/* The owner with CAP_LINUX_IMMUTABLE may; without it, still may not. */
+TEST_F(hard, owner_with_cap_linux_immutable_may)
+{
+	struct expect_calls yes = { .enable = 0, .disable = 0,
+				    .disable_other = 0 };
+	struct expect_calls no = { .enable = -EPERM, .disable = -EPERM,
+				   .disable_other = -EPERM };
+
+	two_files(_metadata, self, &yes);
+	no.path = yes.path;
+	no.other = yes.other;
+	ASSERT_EQ(0, chown(self->path[F], STRANGER, STRANGER));
+	ASSERT_EQ(0, chown(self->path[G], STRANGER, STRANGER));
+	EXPECT_EQ(0, as_user(STRANGER, no_caps, check_calls, &no));
+	EXPECT_EQ(DAXCTL_F_STATIC,
+		  daxctl_err(AT_FDCWD, self->path[G], DAXCTL_F_GET, 0));
+	EXPECT_EQ(0, as_user(STRANGER, only_immutable, check_calls, &yes));
+	EXPECT_EQ(0, daxctl_err(AT_FDCWD, self->path[F], DAXCTL_F_GET, 0));
+	EXPECT_EQ(0, daxctl_err(AT_FDCWD, self->path[G], DAXCTL_F_GET, 0));
+}
+
+/* A final symlink, with and without DAXCTL_F_NOFOLLOW. */
+TEST_F(hard, nofollow_on_a_regular_file_works)
+{
+	ASSERT_EQ(0, daxctl_err(AT_FDCWD, self->path[F],
+				DAXCTL_F_GET | DAXCTL_F_NOFOLLOW, 0));
+	EXPECT_EQ(0, daxctl_err(AT_FDCWD, self->path[F],
+				DAXCTL_F_STATIC | DAXCTL_F_NOFOLLOW, 0));
+	EXPECT_EQ(DAXCTL_F_STATIC,
+		  daxctl_err(AT_FDCWD, self->path[F],
+			     DAXCTL_F_GET | DAXCTL_F_NOFOLLOW, 0));
+	EXPECT_EQ(0, daxctl_err(AT_FDCWD, self->path[F], DAXCTL_F_NOFOLLOW,
+				0));
+	EXPECT_EQ(0, daxctl_err(self->fd, NULL, DAXCTL_F_GET, 0));
+}
+
+TEST_F(hard, nofollow_final_symlink_eloop)
+{
+	int dfd = open(self->dir, O_RDONLY | O_DIRECTORY);
+
+	ASSERT_LE(0, dfd);
+	ASSERT_EQ(0, symlink(self->path[F], self->path[LINK]));
+	EXPECT_EQ(-ELOOP, daxctl_err(AT_FDCWD, self->path[LINK],
+				     DAXCTL_F_GET | DAXCTL_F_NOFOLLOW, 0));
+	EXPECT_EQ(-ELOOP, daxctl_err(AT_FDCWD, self->path[LINK],
+				     DAXCTL_F_STATIC | DAXCTL_F_NOFOLLOW, 0));
+	EXPECT_EQ(-ELOOP, daxctl_err(dfd, names[LINK],
+				     DAXCTL_F_STATIC | DAXCTL_F_NOFOLLOW, 0));
+	EXPECT_EQ(0, daxctl_err(self->fd, NULL, DAXCTL_F_GET, 0));
+	/* Static through its real name; the link still can't clear it. */
+	ASSERT_EQ(0, daxctl_err(self->fd, NULL, DAXCTL_F_STATIC, 0));
+	EXPECT_EQ(-ELOOP, daxctl_err(AT_FDCWD, self->path[LINK],
+				     DAXCTL_F_NOFOLLOW, 0));
+	EXPECT_EQ(-ELOOP, daxctl_err(dfd, names[LINK], DAXCTL_F_NOFOLLOW, 0));
+	EXPECT_EQ(-ELOOP, daxctl_err(AT_FDCWD, self->path[LINK],
+				     DAXCTL_F_GET | DAXCTL_F_NOFOLLOW, 0));
+	EXPECT_EQ(DAXCTL_F_STATIC, daxctl_err(self->fd, NULL, DAXCTL_F_GET, 0));
+	close(dfd);
+}
+
+TEST_F(hard, symlink_followed_without_nofollow)
+{
+	ASSERT_EQ(0, symlink(self->path[F], self->path[LINK]));
+	EXPECT_EQ(0, daxctl_err(AT_FDCWD, self->path[LINK], DAXCTL_F_GET, 0));
+	ASSERT_EQ(0, daxctl_err(AT_FDCWD, self->path[LINK], DAXCTL_F_STATIC,
+				0));
+	EXPECT_EQ(DAXCTL_F_STATIC, daxctl_err(self->fd, NULL, DAXCTL_F_GET, 0));
+	EXPECT_EQ(DAXCTL_F_STATIC,
+		  daxctl_err(AT_FDCWD, self->path[LINK], DAXCTL_F_GET, 0));
+	EXPECT_EQ(0, daxctl_err(AT_FDCWD, self->path[LINK], 0, 0));
+	EXPECT_EQ(0, daxctl_err(self->fd, NULL, DAXCTL_F_GET, 0));
+}
+
+/* Only the final component: a symlinked directory on the way is fine. */
+TEST_F(hard, nofollow_follows_symlinked_directories)
+{
+	char via[160];
+
+	ASSERT_EQ(0, symlink(self->dir, self->path[DLINK]));
+	snprintf(via, sizeof(via), "%s/%s", self->path[DLINK], names[F]);
+	EXPECT_EQ(0, daxctl_err(AT_FDCWD, via,
+				DAXCTL_F_STATIC | DAXCTL_F_NOFOLLOW, 0));
+	EXPECT_EQ(DAXCTL_F_STATIC, daxctl_err(self->fd, NULL, DAXCTL_F_GET, 0));
+	EXPECT_EQ(0, daxctl_err(AT_FDCWD, via, DAXCTL_F_NOFOLLOW, 0));
+	EXPECT_EQ(0, daxctl_err(self->fd, NULL, DAXCTL_F_GET, 0));
+}
+
+/* The fd form has no path to not follow. */
+TEST_F(hard, nofollow_without_path_einval)
+{
+	/* The flag is known: with a path it is accepted. */
+	ASSERT_EQ(0, daxctl_err(AT_FDCWD, self->path[F],
+				DAXCTL_F_GET | DAXCTL_F_NOFOLLOW, 0));
+	EXPECT_EQ(-EINVAL, daxctl_err(self->fd, NULL,
+				      DAXCTL_F_GET | DAXCTL_F_NOFOLLOW, 0));
+	EXPECT_EQ(-EINVAL, daxctl_err(self->fd, NULL,
+				      DAXCTL_F_STATIC | DAXCTL_F_NOFOLLOW, 0));
+	EXPECT_EQ(0, daxctl_err(self->fd, NULL, DAXCTL_F_GET, 0));
+	ASSERT_EQ(0, daxctl_err(self->fd, NULL, DAXCTL_F_STATIC, 0));
+	EXPECT_EQ(-EINVAL, daxctl_err(self->fd, NULL, DAXCTL_F_NOFOLLOW, 0));
+	EXPECT_EQ(DAXCTL_F_STATIC, daxctl_err(self->fd, NULL, DAXCTL_F_GET, 0));
+}
+
+/* ---- 9. calls that change nothing succeed ---- */
+
+struct file_state {
+	struct extmap map;
+	struct stat st;
+	unsigned char head, tail;	/* first and last bytes */
+};
+
+static int get_state(int fd, struct file_state *s)
+{
+	if (get_extmap(fd, &s->map) || fstat(fd, &s->st) ||
+	    pread(fd, &s->head, 1, 0) != 1 ||
+	    pread(fd, &s->tail, 1, s->st.st_size - 1) != 1)
+		return -1;
+	return 0;
+}
+
+static int state_diff(const char *what, const struct file_state *a,
+		      const struct file_state *b)
+{
+	int diffs = extmap_diff(what, &a->map, &b->map);
+
+	if (a->st.st_size != b->st.st_size ||
+	    a->st.st_blocks != b->st.st_blocks ||
+	    a->head != b->head || a->tail != b->tail) {
+		printf("# %s: size %lld -> %lld, blocks %lld -> %lld, "
+		       "bytes %#x..%#x -> %#x..%#x\n", what,
+		       (long long)a->st.st_size, (long long)b->st.st_size,
+		       (long long)a->st.st_blocks, (long long)b->st.st_blocks,
+		       a->head, a->tail, b->head, b->tail);
+		diffs++;
+	}
+	return diffs;
+}
+
+/* Marks at both ends, then static. */
+static void make_static(struct __test_metadata *_metadata, int fd,
+			struct file_state *s)
+{
+	ASSERT_EQ(1, pwrite(fd, "\x5a", 1, 0));
+	ASSERT_EQ(1, pwrite(fd, "\xa5", 1, FILE_SIZE - 1));
+	ASSERT_EQ(0, fsync(fd));
+	ASSERT_EQ(0, daxctl_err(fd, NULL, DAXCTL_F_STATIC, 0));
+	ASSERT_EQ(0, get_state(fd, s));
+}
+
+TEST_F(hard, noop_fallocate_inside_size_succeeds)
+{
+	struct file_state before, after;
+
+	make_static(_metadata, self->fd, &before);
+	EXPECT_EQ(0, ERR(fallocate(self->fd, 0, 0, FILE_SIZE)));
+	EXPECT_EQ(0, ERR(fallocate(self->fd, FALLOC_FL_KEEP_SIZE, SZ_4K,
+				   2 * SZ_4K)));
+	EXPECT_EQ(0, ERR(fallocate(self->fd, FALLOC_FL_KEEP_SIZE, 0,
+				   FILE_SIZE)));
+	/* Ending exactly at i_size is still inside. */
+	EXPECT_EQ(0, ERR(fallocate(self->fd, 0, FILE_SIZE - SZ_4K, SZ_4K)));
+	EXPECT_EQ(0, ERR(fallocate(self->fd, 0, 100, 5000)));
+	/* What PMDK does: over the file's own size. */
+	EXPECT_EQ(0, posix_fallocate(self->fd, 0, FILE_SIZE));
+	ASSERT_EQ(0, get_state(self->fd, &after));
+	EXPECT_EQ(0, state_diff("no-op fallocate", &before, &after));
+	EXPECT_EQ(DAXCTL_F_STATIC,
+		  daxctl_err(self->fd, NULL, DAXCTL_F_GET, 0));
+}
+
+TEST_F(hard, truncate_to_same_size_succeeds)
+{
+	struct file_state before, after;
+
+	make_static(_metadata, self->fd, &before);
+	EXPECT_EQ(0, ERR(ftruncate(self->fd, FILE_SIZE)));
+	EXPECT_EQ(0, ERR(truncate(self->path[F], FILE_SIZE)));
+	ASSERT_EQ(0, get_state(self->fd, &after));
+	EXPECT_EQ(0, state_diff("truncate to the same size", &before, &after));
+	EXPECT_EQ(DAXCTL_F_STATIC,
+		  daxctl_err(self->fd, NULL, DAXCTL_F_GET, 0));
+}
+
+struct size_op {
+	const char *name;
+	int mode;		/* fallocate mode, or -1: ftruncate */
+	off_t off, len;		/* fallocate range; ftruncate: len */
+};
+
+#define FA(m, o, l)	{ #m " " #o " " #l, m, o, l }
+#define TR(l)		{ "ftruncate " #l, -1, 0, l }
+
+static const struct size_op changing_ops[] = {
+	FA(0, FILE_SIZE - SZ_4K, 2 * SZ_4K),
+	FA(0, FILE_SIZE, SZ_4K),
+	FA(FALLOC_FL_KEEP_SIZE, FILE_SIZE - SZ_4K, 2 * SZ_4K),
+	FA(FALLOC_FL_KEEP_SIZE, FILE_SIZE, SZ_4K),
+	FA(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, SZ_4K, SZ_4K),
+	FA(FALLOC_FL_ZERO_RANGE, SZ_4K, SZ_4K),
+	FA(FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, SZ_4K, SZ_4K),
+	FA(FALLOC_FL_COLLAPSE_RANGE, SZ_4K, SZ_4K),
+	FA(FALLOC_FL_INSERT_RANGE, SZ_4K, SZ_4K),
+	FA(FALLOC_FL_UNSHARE_RANGE, 0, SZ_4K),
+	FA(FALLOC_FL_UNSHARE_RANGE | FALLOC_FL_KEEP_SIZE, 0, SZ_4K),
+	TR(FILE_SIZE - SZ_4K),
+	TR(FILE_SIZE + SZ_4K),
+	TR(0),
+};
+
+static int do_op(int fd, const struct size_op *op)
+{
+	if (op->mode < 0)
+		return ERR(ftruncate(fd, op->len));
+	return ERR(fallocate(fd, op->mode, op->off, op->len));
+}
+
+/*
+ * Everything that would change the map or the size: ETXTBSY.  Each is
+ * first done to an ordinary file of the same shape, where it succeeds
+ * (or the filesystem doesn't do it at all: then EOPNOTSUPP is as good).
+ */
+TEST_F_TIMEOUT(hard, changing_fallocate_and_truncate_etxtbsy, 300)
+{
+	struct file_state before, after;
+	unsigned int i;
+	int plain, want, got;
+
+	make_static(_metadata, self->fd, &before);
+	for (i = 0; i < sizeof(changing_ops) / sizeof(changing_ops[0]); i++) {
+		const struct size_op *op = &changing_ops[i];
+
+		plain = make_written(self->path[G], FILE_SIZE);
+		ASSERT_LE(0, plain);
+		want = do_op(plain, op);
+		close(plain);
+		if (want && want != -EOPNOTSUPP) {
+			printf("# %s: %s on an ordinary file\n", op->name,
+			       strerror(-want));
+			EXPECT_EQ(0, want);
+			continue;
+		}
+		got = do_op(self->fd, op);
+		if (got != -ETXTBSY && !(want && got == want)) {
+			printf("# %s on the static file: %s (ordinary: %s)\n",
+			       op->name, strerror(-got), strerror(-want));
+			EXPECT_EQ(-ETXTBSY, got);
+		}
+	}
+	EXPECT_EQ(-ETXTBSY, ERR(truncate(self->path[F], FILE_SIZE - SZ_4K)));
+	EXPECT_EQ(-ETXTBSY, ERR(truncate(self->path[F], 0)));
+	ASSERT_EQ(0, get_state(self->fd, &after));
+	EXPECT_EQ(0, state_diff("refused calls", &before, &after));
+	EXPECT_EQ(DAXCTL_F_STATIC,
+		  daxctl_err(self->fd, NULL, DAXCTL_F_GET, 0));
+}
+
+/* No-ops and refusals mixed: the file stays static and unchanged. */
+TEST_F(hard, static_after_noops_and_refusals)
+{
+	struct file_state before, after;
+
+	make_static(_metadata, self->fd, &before);
+	EXPECT_EQ(0, ERR(fallocate(self->fd, 0, 0, FILE_SIZE)));
+	EXPECT_EQ(-ETXTBSY, ERR(fallocate(self->fd, 0, 0, FILE_SIZE + 1)));
+	EXPECT_EQ(0, ERR(ftruncate(self->fd, FILE_SIZE)));
+	EXPECT_EQ(-ETXTBSY, ERR(ftruncate(self->fd, FILE_SIZE - 1)));
+	EXPECT_EQ(0, posix_fallocate(self->fd, 0, FILE_SIZE));
+	EXPECT_EQ(ETXTBSY, posix_fallocate(self->fd, 0, FILE_SIZE + SZ_4K));
+	ASSERT_EQ(0, get_state(self->fd, &after));
+	EXPECT_EQ(0, state_diff("mixed", &before, &after));
+	EXPECT_EQ(DAXCTL_F_STATIC,
+		  daxctl_err(self->fd, NULL, DAXCTL_F_GET, 0));
+	/* And it is still an ordinary file once disabled. */
+	ASSERT_EQ(0, daxctl_err(self->fd, NULL, 0, 0));
+	EXPECT_EQ(0, ERR(fallocate(self->fd, 0, 0, FILE_SIZE + SZ_4K)));
+	EXPECT_EQ(0, ERR(ftruncate(self->fd, FILE_SIZE)));
+}
+
+TEST_HARNESS_MAIN
