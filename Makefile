@@ -45,6 +45,13 @@ bench: deps
 lint:
 	scripts/lint
 
+# Upstream xfstests on the patched and the stock kernel, ext4 and xfs on
+# pmem: a table, and a non-zero exit on any regression.  See README.md.
+fstests: deps
+	kernel/build.sh test stock
+	tests/fstests/build
+	tests/fstests/run $(FSTESTS_ARGS)
+
 # checkpatch --strict over the series, and a build of every patch in turn.
 checkpatch:
 	kernel/check-series
@@ -62,4 +69,4 @@ clean:
 	-$(MAKE) -C tests/crash clean
 	$(if $(wildcard bench/Makefile),-$(MAKE) -C bench clean)
 
-.PHONY: all deps kernel userspace test demo crash bench lint checkpatch install clean
+.PHONY: all deps kernel userspace test demo crash bench lint fstests checkpatch install clean
