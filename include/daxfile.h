@@ -107,6 +107,29 @@ int daxfile_fd(const struct daxfile *df);
 /* "static", "map_sync", "msync", or "unknown". */
 const char *daxfile_mode_name(enum daxfile_mode mode);
 
+/*
+ * Why df is not in DAXFILE_MODE_STATIC (not static-dax, not eligible,
+ * no privilege, asynchronous DAX device...), in one line; NULL if it is.
+ */
+const char *daxfile_mode_reason(const struct daxfile *df);
+
+/* Convert existing files (see daxfile_fill(3), daxfile_convert(3)). */
+
+/*
+ * Write zeroes over the holes and unwritten extents of fd (which read as
+ * zeroes already, so no data changes), fsync, and make it static-dax
+ * with align.  0, or -1 with errno set.
+ */
+int daxfile_fill(int fd, unsigned int align);
+
+/*
+ * Copy path into a new static-dax file laid out for opts->align (0: the
+ * largest power of two up to 2 MiB that divides the size) and replace
+ * path with it atomically.  opts->flags: DAXFILE_REQUIRE_STATIC only.
+ * 0, or -1 with errno set and path untouched.
+ */
+int daxfile_convert(const char *path, const struct daxfile_opts *opts);
+
 /* ------------------------------------------------------------------ */
 /* Extent check (what daxctl(DAXCTL_F_STATIC) would reject, and why)    */
 /* ------------------------------------------------------------------ */
@@ -137,6 +160,13 @@ typedef int (*daxfile_extent_fn)(const struct daxfile_extent *ext,
  */
 int daxfile_check(int fd, unsigned int align, daxfile_extent_fn fn,
 		  void *arg);
+
+/*
+ * The observed layout alignment: the largest align (page size .. 2 MiB)
+ * for which daxfile_check() finds nothing, or 0 if none (then
+ * daxfile_errmsg() says why).  0, or -1 with errno set.
+ */
+int daxfile_layout_align(int fd, unsigned int *align);
 
 /* ------------------------------------------------------------------ */
 /* Persistence primitives                                              */

@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -73,22 +74,61 @@ static void diagnose_einval(int fd, uint64_t size, unsigned int align)
 }
 
 /* Why STATIC cannot be had, for DAXFILE_REQUIRE_STATIC. */
-static void *require_static_fail(int err)
+static void *require_static_fail(int err, const char *why)
 {
-	daxfile__err(err, "static-dax is required but unavailable: %s",
-		     daxfile__daxctl_reason(err, DAXCTL_F_STATIC));
+	daxfile__err(err, "static-dax is required but unavailable: %s", why);
+	return NULL;
+}
+
+__attribute__((format(printf, 2, 3)))
+static void set_reason(struct daxfile *df, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(df->reason, sizeof(df->reason), fmt, ap);
+	va_end(ap);
+}
+
+/* daxctl(STATIC)'s refusals that leave MAP_SYNC or MSYNC mode safe. */
+static const char *degrade_reason(int err, char *buf, size_t len)
+{
+	switch (err) {
+	case 0:
+		return "the file is not static-dax, and a read-only open does not enable it";
+	case ENOENT:
+		return "the file has no name (it was unlinked); only linked files can be static-dax";
+	case EOPNOTSUPP:
+		return "the kernel refuses static-dax for this file: it is not DAX, the filesystem does not support it, or the DAX device is asynchronous (virtio-pmem)";
+	case EBUSY:
+		return "the file is an active swap or quota file";
+	case ENOSYS:
+	case EPERM:
+	case EACCES:
+	case EBADF:
+	case EROFS:
+		snprintf(buf, len, "%s",
+			 daxfile__daxctl_reason(err, DAXCTL_F_STATIC));
+		return buf;
+	}
 	return NULL;
 }
 
 /*
  * Settle df->mode: STATIC if the file is or can be made static-dax,
- * otherwise MAP_SYNC for DAX files and MSYNC for the rest.  The map
- * itself downgrades MAP_SYNC to MSYNC if the kernel refuses MAP_SYNC.
+ * otherwise MAP_SYNC for DAX files and MSYNC for the rest, with the
+ * reason in df->reason.  An ineligible file (holes, unwritten or shared
+ * extents, misaligned) degrades too: MAP_SYNC makes the filesystem
+ * commit the block map on each write fault, so it is safe for any
+ * layout.  Only DAXFILE_REQUIRE_STATIC turns these into failures.  The
+ * map itself downgrades MAP_SYNC to MSYNC if the kernel refuses it.
  */
 static int settle_mode(struct daxfile *df, unsigned int flags,
 		       unsigned int align)
 {
 	long ret = sys_daxctl(df->fd, NULL, DAXCTL_F_GET, 0);
+	const char *why;
+	char buf[256];
 	int err = 0;
 
 	if (ret < 0) {
@@ -116,31 +156,25 @@ static int settle_mode(struct daxfile *df, unsigned int flags,
 	err = errno;
 	if (err == EINVAL) {
 		diagnose_einval(df->fd, df->size, align);
-		return -1;
+		if (flags & DAXFILE_REQUIRE_STATIC)
+			return -1;
+		set_reason(df, "not eligible for static-dax: %s",
+			   daxfile_errmsg());
+		goto degrade;
 	}
 not_static:
-	switch (err) {
-	case 0:		/* read-only open of a file that is not static */
-	case ENOSYS:
-	case EOPNOTSUPP:
-	case EPERM:	/* no CAP_LINUX_IMMUTABLE: MAP_SYNC is still safe */
-	case EACCES:
-	case EBADF:
-	case EROFS:
-		break;
-	default:
+	why = degrade_reason(err, buf, sizeof(buf));
+	if (!why) {
 		daxfile__err(err, "daxctl: %s",
 			     daxfile__daxctl_reason(err, DAXCTL_F_STATIC));
 		return -1;
 	}
 	if (flags & DAXFILE_REQUIRE_STATIC) {
-		if (err)
-			require_static_fail(err);
-		else
-			daxfile__err(EPERM,
-				     "static-dax is required but the file is not static, and a read-only open cannot enable it");
+		require_static_fail(err ? err : EPERM, why);
 		return -1;
 	}
+	set_reason(df, "%s", why);
+degrade:
 	df->mode = file_dax_state(df->fd) == DAX_NO ? DAXFILE_MODE_MSYNC :
 		   DAXFILE_MODE_MAP_SYNC;
 	return 0;
@@ -148,21 +182,32 @@ not_static:
 
 static int map_file(struct daxfile *df, unsigned int flags)
 {
-	bool was_static = df->mode == DAXFILE_MODE_STATIC;
+	enum daxfile_mode want = df->mode;
 
 	if (daxfile__map(df))
 		return -1;
+	if (df->mode == want)
+		goto out;
+	if (want == DAXFILE_MODE_STATIC)
+		set_reason(df, "static-dax was disabled while the file was being mapped");
+	else if (file_dax_state(df->fd) == DAX_YES)
+		set_reason(df, "the DAX device is asynchronous (e.g. virtio-pmem): the kernel refuses MAP_SYNC and static-dax, so persist calls msync");
+	else
+		set_reason(df, "the file is not DAX: it lives in the page cache, so persist calls msync");
 	if ((flags & DAXFILE_REQUIRE_STATIC) &&
 	    df->mode != DAXFILE_MODE_STATIC) {
 		daxfile__unmap(df);
-		if (was_static)
-			daxfile__err(EBUSY,
-				     "static-dax was disabled while the file was being mapped");
+		if (want == DAXFILE_MODE_STATIC)
+			daxfile__err(EBUSY, "%s", df->reason);
 		else
 			daxfile__err(EOPNOTSUPP,
-				     "static-dax is required but the file is not DAX");
+				     "static-dax is required but unavailable: %s",
+				     df->reason);
 		return -1;
 	}
+out:
+	if (df->mode == DAXFILE_MODE_MSYNC && !df->reason[0])
+		set_reason(df, "the file is not DAX: it lives in the page cache, so persist calls msync");
 	return 0;
 }
 
@@ -256,6 +301,13 @@ int daxfile_fd(const struct daxfile *df)
 	return df->fd;
 }
 
+const char *daxfile_mode_reason(const struct daxfile *df)
+{
+	if (df->mode == DAXFILE_MODE_STATIC)
+		return NULL;
+	return df->reason[0] ? df->reason : "static-dax is not available";
+}
+
 const char *daxfile_mode_name(enum daxfile_mode mode)
 {
 	switch (mode) {
@@ -292,6 +344,8 @@ struct create_ctx {
 	bool			made_static;
 	bool			masked;		/* fatal_signals are blocked */
 	sigset_t		oldmask;
+	int			src_fd;		/* convert: the original */
+	struct stat		src_st;		/* ... as it was at the start */
 };
 
 static int check_opts(const struct daxfile_opts *o, uint64_t size)
@@ -487,47 +541,67 @@ static int link_temp(struct create_ctx *c)
 	return -1;
 }
 
-static int zero_fill(struct create_ctx *c)
+/*
+ * Write every byte of the new file: zeroes, or for daxfile_convert() the
+ * original's data.  Holes in the original read as zeroes, so the copy
+ * has none.
+ */
+static int write_all(struct create_ctx *c)
 {
 	uint64_t size = c->df->size, done = 0;
-	void *zero;
+	void *buf;
+	int prot = c->src_fd >= 0 ? PROT_READ | PROT_WRITE : PROT_READ;
 
 	/* Untouched anonymous memory reads as the shared zero page. */
-	zero = mmap(NULL, ZERO_CHUNK, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
-		    -1, 0);
-	if (zero == MAP_FAILED) {
+	buf = mmap(NULL, ZERO_CHUNK, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		   0);
+	if (buf == MAP_FAILED) {
 		daxfile__err(errno, "mmap of the zero buffer failed: %m");
 		return -1;
 	}
 	while (done < size) {
 		size_t n = size - done < ZERO_CHUNK ? size - done : ZERO_CHUNK;
-		ssize_t w = pwrite(c->df->fd, zero, n, (off_t)done);
+		ssize_t w;
 
+		if (c->src_fd >= 0) {
+			ssize_t r = pread(c->src_fd, buf, n, (off_t)done);
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r != (ssize_t)n) {
+				daxfile__err(r < 0 ? errno : EIO,
+					     "reading the original at offset 0x%" PRIx64 " failed%s",
+					     done, r < 0 ? ": %m" :
+					     " (it shrank)");
+				goto fail;
+			}
+		}
+		w = pwrite(c->df->fd, buf, n, (off_t)done);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
 			daxfile__err(w ? errno : EIO,
-				     "writing zeroes at offset 0x%" PRIx64 " failed: %m",
+				     "writing at offset 0x%" PRIx64 " failed: %m",
 				     done);
-			munmap(zero, ZERO_CHUNK);
-			return -1;
+			goto fail;
 		}
 		done += (uint64_t)w;
 		if (c->o.progress && c->o.progress(done, size,
 						   c->o.progress_arg)) {
 			daxfile__err(ECANCELED,
 				     "cancelled by the progress callback");
-			munmap(zero, ZERO_CHUNK);
-			return -1;
+			goto fail;
 		}
 		if (signal_pending(c)) {
 			daxfile__err(EINTR, "interrupted by a signal");
-			munmap(zero, ZERO_CHUNK);
-			return -1;
+			goto fail;
 		}
 	}
-	munmap(zero, ZERO_CHUNK);
+	munmap(buf, ZERO_CHUNK);
 	return 0;
+fail:
+	munmap(buf, ZERO_CHUNK);
+	return -1;
 }
 
 /* Allocate every block and leave none unwritten, durably. */
@@ -554,9 +628,9 @@ static int fill(struct create_ctx *c)
 	 * unwritten extents itself.  DAX files (or unknown) must not keep
 	 * any, and pwrite through the DAX path is near write bandwidth.
 	 */
-	if (dax != DAX_NO && zero_fill(c))
+	if ((dax != DAX_NO || c->src_fd >= 0) && write_all(c))
 		return -1;
-	else if (dax == DAX_NO && c->o.progress &&
+	else if (dax == DAX_NO && c->src_fd < 0 && c->o.progress &&
 		 c->o.progress(size, size, c->o.progress_arg)) {
 		daxfile__err(ECANCELED, "cancelled by the progress callback");
 		return -1;
@@ -721,10 +795,61 @@ static void create_cleanup(struct create_ctx *c)
 	daxfile__restore_err(&s);
 }
 
+/* Has the original changed since the copy began? */
+static int check_src(struct create_ctx *c)
+{
+	struct stat now, named;
+
+	if (c->src_fd < 0)
+		return 0;
+	if (fstat(c->src_fd, &now) ||
+	    fstatat(c->dirfd, c->base, &named, AT_SYMLINK_NOFOLLOW) ||
+	    named.st_ino != now.st_ino || named.st_dev != now.st_dev ||
+	    now.st_size != c->src_st.st_size ||
+	    now.st_mtim.tv_sec != c->src_st.st_mtim.tv_sec ||
+	    now.st_mtim.tv_nsec != c->src_st.st_mtim.tv_nsec) {
+		daxfile__err(EBUSY,
+			     "the file was changed, renamed or written while it was copied; nothing was replaced");
+		return -1;
+	}
+	return 0;
+}
+
+/* The steps daxfile_create() and daxfile_convert() share. */
+static struct daxfile *create_common(struct create_ctx *c)
+{
+	if (open_dir(c))
+		goto fail;
+	c->df->fd = open_new(c);
+	if (c->df->fd < 0)
+		goto fail;
+	/* A copy keeps the original's permissions and owner. */
+	if (c->src_fd >= 0 &&
+	    (fchmod(c->df->fd, c->src_st.st_mode & 07777) ||
+	     fchown(c->df->fd, c->src_st.st_uid, c->src_st.st_gid))) {
+		daxfile__err(errno, "cannot give the copy the original's owner and mode: %m");
+		goto fail;
+	}
+	if (fill(c) || check_src(c) || link_temp(c))
+		goto fail;
+	if (settle_mode(c->df, c->o.flags, c->o.align))
+		goto fail;
+	c->made_static = c->df->mode == DAXFILE_MODE_STATIC;
+	if (map_file(c->df, c->o.flags) || check_src(c) || put_in_place(c))
+		goto fail;
+	fsync(c->dirfd);
+	close(c->dirfd);
+	unblock_signals(c);
+	return c->df;
+fail:
+	create_cleanup(c);
+	return NULL;
+}
+
 struct daxfile *daxfile_create(const char *path, uint64_t size,
 			       const struct daxfile_opts *opts)
 {
-	struct create_ctx c = { .path = path, .dirfd = -1 };
+	struct create_ctx c = { .path = path, .dirfd = -1, .src_fd = -1 };
 
 	if (opts)
 		c.o = *opts;
@@ -741,21 +866,207 @@ struct daxfile *daxfile_create(const char *path, uint64_t size,
 	}
 	c.df->size = size;
 	c.df->fd = -1;
-	if (open_dir(&c))
+	return create_common(&c);
+}
+
+/*
+ * A copy, made like daxfile_create() makes a file, then swapped in with
+ * the same exchange: until the exchange path names the original, and
+ * after it the complete copy.
+ */
+int daxfile_convert(const char *path, const struct daxfile_opts *opts)
+{
+	struct create_ctx c = { .path = path, .dirfd = -1, .src_fd = -1 };
+	unsigned int page = (unsigned int)getpagesize();
+	struct daxfile__saved_err s;
+	struct daxfile *df;
+
+	if (opts)
+		c.o = *opts;
+	if (c.o.flags & ~DAXFILE_REQUIRE_STATIC) {
+		daxfile__err(EINVAL, "unknown flags 0x%x for convert",
+			     c.o.flags & ~DAXFILE_REQUIRE_STATIC);
+		return -1;
+	}
+	c.o.flags |= DAXFILE_REPLACE;
+	c.src_fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (c.src_fd < 0) {
+		daxfile__err(errno, "cannot open: %m");
+		return -1;
+	}
+	if (fstat(c.src_fd, &c.src_st)) {
+		daxfile__err(errno, "cannot stat: %m");
 		goto fail;
-	c.df->fd = open_new(&c);
-	if (c.df->fd < 0 || fill(&c) || link_temp(&c))
+	}
+	if (S_ISDIR(c.src_st.st_mode) || !S_ISREG(c.src_st.st_mode)) {
+		daxfile__err(S_ISDIR(c.src_st.st_mode) ? EISDIR : EINVAL,
+			     "not a regular file");
 		goto fail;
-	if (settle_mode(c.df, c.o.flags, c.o.align))
+	}
+	if (!c.o.align) {
+		/* The largest alignment the size allows, up to 2 MiB. */
+		c.o.align = DAXFILE_ALIGN_DEFAULT;
+		while (c.o.align > page &&
+		       (uint64_t)c.src_st.st_size % c.o.align)
+			c.o.align >>= 1;
+	}
+	c.o.mode = c.src_st.st_mode & 07777;
+	if (check_opts(&c.o, (uint64_t)c.src_st.st_size))
 		goto fail;
-	c.made_static = c.df->mode == DAXFILE_MODE_STATIC;
-	if (map_file(c.df, c.o.flags) || put_in_place(&c))
+	c.df = calloc(1, sizeof(*c.df));
+	if (!c.df) {
+		daxfile__err(ENOMEM, "out of memory");
 		goto fail;
-	fsync(c.dirfd);
-	close(c.dirfd);
-	unblock_signals(&c);
-	return c.df;
+	}
+	c.df->size = (uint64_t)c.src_st.st_size;
+	c.df->fd = -1;
+	df = create_common(&c);
+	daxfile__save_err(&s);
+	close(c.src_fd);
+	daxfile__restore_err(&s);
+	if (!df)
+		return -1;
+	return daxfile_close(df);
 fail:
-	create_cleanup(&c);
-	return NULL;
+	daxfile__save_err(&s);
+	close(c.src_fd);
+	daxfile__restore_err(&s);
+	return -1;
+}
+
+/* ---- filling holes and unwritten extents in place ---------------- */
+
+struct fill_ranges {
+	struct daxfile_extent	*v;
+	size_t			n, cap;
+	unsigned int		other;	/* problems filling cannot fix */
+	uint64_t		other_off;
+	bool			oom;
+};
+
+static int collect(const struct daxfile_extent *e, void *arg)
+{
+	struct fill_ranges *r = arg;
+
+	if (e->problems & ~(DAXFILE_EXT_HOLE | DAXFILE_EXT_UNWRITTEN |
+			    DAXFILE_EXT_MISALIGNED)) {
+		if (!r->other)
+			r->other_off = e->offset;
+		r->other |= e->problems;
+		return 0;
+	}
+	if (!(e->problems & (DAXFILE_EXT_HOLE | DAXFILE_EXT_UNWRITTEN)))
+		return 0;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 16;
+		void *p = realloc(r->v, cap * sizeof(*r->v));
+
+		if (!p) {
+			r->oom = true;
+			return 1;
+		}
+		r->v = p;
+		r->cap = cap;
+	}
+	r->v[r->n++] = *e;
+	return 0;
+}
+
+static int write_zeroes(int fd, uint64_t off, uint64_t len, void *zero)
+{
+	while (len) {
+		size_t n = len < ZERO_CHUNK ? len : ZERO_CHUNK;
+		ssize_t w = pwrite(fd, zero, n, (off_t)off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			daxfile__err(w ? errno : EIO,
+				     "writing zeroes at offset 0x%" PRIx64 " failed: %m",
+				     off);
+			return -1;
+		}
+		off += (uint64_t)w;
+		len -= (uint64_t)w;
+	}
+	return 0;
+}
+
+/*
+ * Holes and unwritten extents read as zeroes, so writing zeroes over
+ * exactly them changes no byte of the file, and leaves every extent
+ * written.  Everything that filling cannot fix is refused first, so a
+ * refusal changes nothing at all.
+ */
+int daxfile_fill(int fd, unsigned int align)
+{
+	struct fill_ranges r = { 0 };
+	unsigned int al = align ? align : (unsigned int)getpagesize();
+	struct stat st;
+	char a[32];
+	void *zero;
+	int ret = -1;
+
+	if (fstat(fd, &st)) {
+		daxfile__err(errno, "cannot stat: %m");
+		return -1;
+	}
+	if (S_ISREG(st.st_mode) && !(fcntl(fd, F_GETFL) & (O_WRONLY | O_RDWR))) {
+		daxfile__err(EBADF, "the file is not open for writing");
+		return -1;
+	}
+	if (daxfile_check(fd, al, collect, &r) < 0)
+		goto out;
+	if (r.oom) {
+		daxfile__err(ENOMEM, "out of memory");
+		goto out;
+	}
+	if (S_ISREG(st.st_mode) && (!st.st_size || st.st_size % al)) {
+		if (!st.st_size)
+			daxfile__err(EINVAL, "the file is empty; there is nothing to fill");
+		else
+			daxfile__err(EINVAL,
+				     "size %lld is not a multiple of the alignment %s; filling cannot change the size (try `daxfile convert`)",
+				     (long long)st.st_size,
+				     daxfile__size_str(al, a, sizeof(a)));
+		goto out;
+	}
+	if (r.other) {
+		daxfile__err(EINVAL,
+			     "the extent at offset 0x%" PRIx64 " is %s; filling cannot fix that, `daxfile convert` can",
+			     r.other_off, r.other & DAXFILE_EXT_SHARED ?
+			     "shared" : r.other & DAXFILE_EXT_DELALLOC ?
+			     "delayed" : "not mapped");
+		goto out;
+	}
+	zero = mmap(NULL, ZERO_CHUNK, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
+		    -1, 0);
+	if (zero == MAP_FAILED) {
+		daxfile__err(errno, "mmap of the zero buffer failed: %m");
+		goto out;
+	}
+	for (size_t i = 0; i < r.n; i++) {
+		if (write_zeroes(fd, r.v[i].offset, r.v[i].length, zero)) {
+			munmap(zero, ZERO_CHUNK);
+			goto out;
+		}
+	}
+	munmap(zero, ZERO_CHUNK);
+	if (fsync(fd)) {
+		daxfile__err(errno, "fsync failed: %m");
+		goto out;
+	}
+	if (sys_daxctl(fd, NULL, DAXCTL_F_STATIC, align)) {
+		if (errno == EINVAL)
+			diagnose_einval(fd, (uint64_t)st.st_size, al);
+		else
+			daxfile__err(errno, "daxctl: %s",
+				     daxfile__daxctl_reason(errno,
+							    DAXCTL_F_STATIC));
+		goto out;
+	}
+	ret = 0;
+out:
+	free(r.v);
+	return ret;
 }

@@ -19,6 +19,7 @@ struct daxfile {
 	int			fd;
 	enum daxfile_mode	mode;
 	bool			rdonly;
+	char			reason[256];	/* daxfile_mode_reason() */
 	struct daxfile		*next;		/* registry, see map.c */
 };
 
