@@ -31,6 +31,19 @@
 extern "C" {
 #endif
 
+/*
+ * The one place the version lives: lib/Makefile reads it from here for
+ * the soname (libdaxfile.so.MAJOR) and libdaxfile.pc, and daxfile(1)
+ * prints the library's daxfile_version().
+ */
+#define DAXFILE_VERSION_MAJOR	0
+#define DAXFILE_VERSION_MINOR	2
+#define DAXFILE_VERSION_PATCH	0
+
+/* The running library's version, "0.2.0"; each pointer may be NULL. */
+const char *daxfile_version(unsigned int *major, unsigned int *minor,
+			    unsigned int *patch);
+
 /* ------------------------------------------------------------------ */
 /* The syscall                                                         */
 /* ------------------------------------------------------------------ */
@@ -198,9 +211,29 @@ void *daxfile_memmove_persist(void *dst, const void *src, size_t len,
 void *daxfile_memset_persist(void *dst, int c, size_t len,
 			     unsigned int flags);
 
+/* Persist a single aligned 8-byte word, e.g. a commit record. */
+int daxfile_persist_u64(uint64_t *word, uint64_t value);
+
 /* The variants picked at load time, e.g. "clwb" and "avx512f". */
 const char *daxfile_flush_variant(void);
 const char *daxfile_copy_variant(void);
+
+/*
+ * A map's own persist (flush + fence, or msync in MSYNC mode), which
+ * skips the registry lookup daxfile_persist() makes while any read-only
+ * or MSYNC map is open.  Only for ranges inside df; NULL for a read-only
+ * map (EBADF).
+ */
+typedef int (*daxfile_persist_fn)(const void *addr, size_t len);
+daxfile_persist_fn daxfile_get_persist_fn(const struct daxfile *df);
+
+/* What makes a store in df durable, in PMDK's terms; 0 if df is NULL. */
+enum daxfile_granularity {
+	DAXFILE_GRANULARITY_BYTE	= 1,	/* eADR: the store itself */
+	DAXFILE_GRANULARITY_CACHE_LINE	= 2,	/* flush + fence */
+	DAXFILE_GRANULARITY_PAGE	= 3,	/* msync of the page */
+};
+enum daxfile_granularity daxfile_granularity(const struct daxfile *df);
 
 /* ------------------------------------------------------------------ */
 /* Sizes, read and printed the same way by the library and the tool    */
@@ -225,13 +258,6 @@ char *daxfile_format_size(uint64_t n, char *buf, size_t len);
 
 /* Why the last failed call on this thread failed; never NULL. */
 const char *daxfile_errmsg(void);
-
-/* Persist a single aligned 8-byte word, e.g. a commit record. */
-static inline int daxfile_persist_u64(uint64_t *word, uint64_t value)
-{
-	__atomic_store_n(word, value, __ATOMIC_RELEASE);
-	return daxfile_persist(word, sizeof(*word));
-}
 
 #ifdef __cplusplus
 }

@@ -45,6 +45,10 @@ int daxfile__map(struct daxfile *df);
 void daxfile__unmap(struct daxfile *df);
 /* 1: range wholly msynced, 0: caller must flush, -1: error set. */
 int daxfile__sync_range(const void *addr, size_t len);
+/* -1 (EBADF) if [addr, addr + len) overlaps a read-only map. */
+int daxfile__check_writable(const void *addr, size_t len);
+/* msync(MS_SYNC) the pages under [addr, addr + len); 0 or -1. */
+int daxfile__msync(const void *addr, size_t len);
 
 /* persist.c: the dispatch table filled once at load time. */
 typedef void (*daxfile_flush_fn)(const void *addr, size_t len);
@@ -58,6 +62,11 @@ void daxfile__flush_clflush(const void *addr, size_t len);
 void daxfile__flush_clflushopt(const void *addr, size_t len);
 void daxfile__flush_clwb(const void *addr, size_t len);
 void daxfile__flush_none(const void *addr, size_t len);
+/* The same, each followed by the fence: daxfile_get_persist_fn()'s. */
+int daxfile__persist_clflush(const void *addr, size_t len);
+int daxfile__persist_clflushopt(const void *addr, size_t len);
+int daxfile__persist_clwb(const void *addr, size_t len);
+int daxfile__persist_none(const void *addr, size_t len);
 
 /* nt_{sse2,avx2,avx512f}.c */
 void daxfile__memmove_nt_sse2(void *dst, const void *src, size_t len,

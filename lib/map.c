@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * Mapping files, and the registry that lets the address-based persist
- * calls find maps that need msync (MSYNC mode) or must not be persisted
- * (read-only).  Only such maps are counted, so in STATIC and MAP_SYNC
- * mode the persist fast path pays one relaxed load.
+ * calls find maps that need msync (MSYNC mode) or must not be stored
+ * into (read-only).  Only such maps are counted, so with none of them
+ * the persist fast path pays one relaxed load; with any, every call
+ * takes the registry's read lock, which daxfile_get_persist_fn(3)
+ * avoids by knowing its map.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -23,7 +25,8 @@
 
 static pthread_rwlock_t registry_lock = PTHREAD_RWLOCK_INITIALIZER;
 static struct daxfile *registry;
-static atomic_uint special_maps;
+static atomic_uint special_maps;	/* read-only or MSYNC */
+static atomic_uint rdonly_maps;
 
 static bool is_special(const struct daxfile *df)
 {
@@ -37,6 +40,8 @@ static void registry_add(struct daxfile *df)
 	registry = df;
 	if (is_special(df))
 		atomic_fetch_add(&special_maps, 1);
+	if (df->rdonly)
+		atomic_fetch_add(&rdonly_maps, 1);
 	pthread_rwlock_unlock(&registry_lock);
 }
 
@@ -50,6 +55,8 @@ static void registry_del(struct daxfile *df)
 			*pp = df->next;
 			if (is_special(df))
 				atomic_fetch_sub(&special_maps, 1);
+			if (df->rdonly)
+				atomic_fetch_sub(&rdonly_maps, 1);
 			break;
 		}
 	}
@@ -144,29 +151,49 @@ void daxfile__unmap(struct daxfile *df)
 	df->addr = NULL;
 }
 
+static bool overlaps(const struct daxfile *df, uintptr_t start,
+		     uintptr_t end)
+{
+	uintptr_t ms = (uintptr_t)df->addr, me = ms + df->size;
+
+	return start < end && end > ms && start < me;
+}
+
+static int rdonly_err(void)
+{
+	daxfile__err(EBADF,
+		     "the range lies in a read-only map; open the file without DAXFILE_RDONLY");
+	return -1;
+}
+
 /* msync the part of [addr, addr + len) that lies in df; bytes covered. */
 static long sync_one(const struct daxfile *df, uintptr_t start,
 		     uintptr_t end)
 {
 	uintptr_t ms = (uintptr_t)df->addr, me = ms + df->size;
-	uintptr_t page = (uintptr_t)getpagesize();
 	uintptr_t s, e;
 
-	if (end <= ms || start >= me)
+	if (!overlaps(df, start, end))
 		return 0;
+	if (df->rdonly)
+		return rdonly_err();
 	s = start > ms ? start : ms;
 	e = end < me ? end : me;
-	if (df->rdonly) {
-		daxfile__err(EBADF,
-			     "persist on a read-only map; open the file without DAXFILE_RDONLY");
+	if (daxfile__msync((const void *)s, e - s))
 		return -1;
-	}
-	if (msync((void *)(s & ~(page - 1)), e - (s & ~(page - 1)),
-		  MS_SYNC)) {
+	return (long)(e - s);
+}
+
+int daxfile__msync(const void *addr, size_t len)
+{
+	uintptr_t page = (uintptr_t)getpagesize();
+	uintptr_t s = (uintptr_t)addr & ~(page - 1);
+
+	if (msync((void *)s, (uintptr_t)addr + len - s, MS_SYNC)) {
 		daxfile__err(errno, "msync failed: %m");
 		return -1;
 	}
-	return (long)(e - s);
+	return 0;
 }
 
 int daxfile__sync_range(const void *addr, size_t len)
@@ -191,4 +218,28 @@ int daxfile__sync_range(const void *addr, size_t len)
 	}
 	pthread_rwlock_unlock(&registry_lock);
 	return covered >= len ? 1 : 0;
+}
+
+/*
+ * Before a copy stores: refuse a destination that overlaps a read-only
+ * map of ours, rather than let the store fault.  Memory the library did
+ * not map is the caller's, as with memcpy(3).
+ */
+int daxfile__check_writable(const void *addr, size_t len)
+{
+	uintptr_t start = (uintptr_t)addr, end = start + len;
+	const struct daxfile *df;
+	int ret = 0;
+
+	if (!atomic_load_explicit(&rdonly_maps, memory_order_relaxed))
+		return 0;
+	pthread_rwlock_rdlock(&registry_lock);
+	for (df = registry; df; df = df->next) {
+		if (df->rdonly && overlaps(df, start, end)) {
+			ret = rdonly_err();
+			break;
+		}
+	}
+	pthread_rwlock_unlock(&registry_lock);
+	return ret;
 }

@@ -9,13 +9,17 @@
  *   DAXFILE_EADR=0|1			 override the sysfs eADR probe
  *   DAXFILE_NT_THRESHOLD=SIZE		 smallest streaming copy ("4K")
  *
- * A forced variant the CPU lacks is ignored rather than left to trap.
- * DAXFILE_SYSFS_ROOT (default /sys) is for tests only.
+ * An empty variable is the same as an unset one.  An unknown value, or
+ * a forced variant the CPU lacks (which would trap), is ignored: the
+ * default is used and one line on stderr says so, the only thing the
+ * library ever prints.  DAXFILE_SYSFS_ROOT (default /sys) is for tests
+ * only.
  */
 #include <cpuid.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -34,6 +38,7 @@ struct cpu_features {
 
 static struct {
 	daxfile_flush_fn	flush;
+	daxfile_persist_fn	persist;	/* flush + fence */
 	daxfile_nt_memmove_fn	memmove_nt;
 	daxfile_nt_memset_fn	memset_nt;
 	size_t			nt_threshold;
@@ -42,6 +47,7 @@ static struct {
 } ops = {
 	/* Safe on any x86-64 until init runs (or if it never does). */
 	.flush		= daxfile__flush_clflush,
+	.persist	= daxfile__persist_clflush,
 	.memmove_nt	= daxfile__memmove_nt_sse2,
 	.memset_nt	= daxfile__memset_nt_sse2,
 	.nt_threshold	= NT_THRESHOLD_DEFAULT,
@@ -123,60 +129,144 @@ static bool sysfs_eadr(void)
 }
 
 
+/* The variable's value, NULL if unset or empty. */
+static const char *env(const char *name)
+{
+	const char *v = secure_getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+__attribute__((format(printf, 1, 2)))
+static void warn_env(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("libdaxfile: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void set_flush(const char *name)
+{
+	static const struct {
+		const char		*name;
+		daxfile_flush_fn	flush;
+		daxfile_persist_fn	persist;
+	} v[] = {
+		{ "clflush", daxfile__flush_clflush, daxfile__persist_clflush },
+		{ "clflushopt", daxfile__flush_clflushopt,
+		  daxfile__persist_clflushopt },
+		{ "clwb", daxfile__flush_clwb, daxfile__persist_clwb },
+		{ "none", daxfile__flush_none, daxfile__persist_none },
+	};
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		if (!strcmp(name, v[i].name)) {
+			ops.flush = v[i].flush;
+			ops.persist = v[i].persist;
+			ops.flush_name = v[i].name;
+			return;
+		}
+	}
+}
+
 static void pick_flush(const struct cpu_features *f)
 {
-	const char *force = secure_getenv("DAXFILE_FLUSH");
-	const char *eadr = secure_getenv("DAXFILE_EADR");
+	const char *force = env("DAXFILE_FLUSH");
+	const char *eadr = env("DAXFILE_EADR");
+	const char *best = f->clwb ? "clwb" : f->clflushopt ? "clflushopt" :
+			   "clflush";
+	bool has;
 
-	if (force && !strcmp(force, "none")) {
-		ops.flush = daxfile__flush_none;
-		ops.flush_name = "none";
-		return;
+	if (eadr && strcmp(eadr, "0") && strcmp(eadr, "1")) {
+		warn_env("DAXFILE_EADR='%s' is neither 0 nor 1; probing sysfs",
+			 eadr);
+		eadr = NULL;
 	}
-	if (!force && (eadr ? !strcmp(eadr, "1") : sysfs_eadr())) {
-		ops.flush = daxfile__flush_none;
-		ops.flush_name = "none";
-		return;
+	if (force) {
+		has = !strcmp(force, "none") || !strcmp(force, "clflush") ||
+		      (!strcmp(force, "clflushopt") && f->clflushopt) ||
+		      (!strcmp(force, "clwb") && f->clwb);
+		if (has) {
+			set_flush(force);
+			return;
+		}
 	}
-	if (f->clwb && (!force || !strcmp(force, "clwb"))) {
-		ops.flush = daxfile__flush_clwb;
-		ops.flush_name = "clwb";
-	} else if (f->clflushopt && (!force || strcmp(force, "clflush"))) {
-		ops.flush = daxfile__flush_clflushopt;
-		ops.flush_name = "clflushopt";
+	if (eadr ? !strcmp(eadr, "1") : sysfs_eadr())
+		best = "none";
+	set_flush(best);
+	if (force && (!strcmp(force, "clflushopt") || !strcmp(force, "clwb")))
+		warn_env("DAXFILE_FLUSH='%s': this CPU lacks %s; using the default, %s",
+			 force, force, best);
+	else if (force)
+		warn_env("DAXFILE_FLUSH='%s' is not clflush, clflushopt, clwb or none; using the default, %s",
+			 force, best);
+}
+
+static void set_copy(const char *name)
+{
+	static const struct {
+		const char		*name;
+		daxfile_nt_memmove_fn	memmove_nt;
+		daxfile_nt_memset_fn	memset_nt;
+	} v[] = {
+		{ "sse2", daxfile__memmove_nt_sse2, daxfile__memset_nt_sse2 },
+		{ "avx2", daxfile__memmove_nt_avx2, daxfile__memset_nt_avx2 },
+		{ "avx512f", daxfile__memmove_nt_avx512f,
+		  daxfile__memset_nt_avx512f },
+	};
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		if (!strcmp(name, v[i].name)) {
+			ops.memmove_nt = v[i].memmove_nt;
+			ops.memset_nt = v[i].memset_nt;
+			ops.copy_name = v[i].name;
+			return;
+		}
 	}
-	/* else the clflush default stays */
 }
 
 static void pick_copy(const struct cpu_features *f)
 {
-	const char *force = secure_getenv("DAXFILE_COPY");
+	const char *force = env("DAXFILE_COPY");
+	const char *best = f->avx512f ? "avx512f" : f->avx2 ? "avx2" : "sse2";
 
-	if (f->avx512f && (!force || !strcmp(force, "avx512f"))) {
-		ops.memmove_nt = daxfile__memmove_nt_avx512f;
-		ops.memset_nt = daxfile__memset_nt_avx512f;
-		ops.copy_name = "avx512f";
-	} else if (f->avx2 && (!force || strcmp(force, "sse2"))) {
-		ops.memmove_nt = daxfile__memmove_nt_avx2;
-		ops.memset_nt = daxfile__memset_nt_avx2;
-		ops.copy_name = "avx2";
+	if (force) {
+		if (!strcmp(force, "sse2") ||
+		    (!strcmp(force, "avx2") && f->avx2) ||
+		    (!strcmp(force, "avx512f") && f->avx512f)) {
+			set_copy(force);
+			return;
+		}
+		if (!strcmp(force, "avx2") || !strcmp(force, "avx512f"))
+			warn_env("DAXFILE_COPY='%s': this CPU lacks %s; using the default, %s",
+				 force, force, best);
+		else
+			warn_env("DAXFILE_COPY='%s' is not sse2, avx2 or avx512f; using the default, %s",
+				 force, best);
 	}
+	set_copy(best);
 }
 
 __attribute__((constructor))
 static void daxfile_persist_init(void)
 {
 	struct cpu_features f;
-	const char *thr = secure_getenv("DAXFILE_NT_THRESHOLD");
+	const char *thr = env("DAXFILE_NT_THRESHOLD");
+	uint64_t v;
 
 	cpu_probe(&f);
 	pick_flush(&f);
 	pick_copy(&f);
-	if (thr && *thr) {
-		uint64_t v;
-
+	if (thr) {
 		if (!daxfile_parse_size(thr, &v) && v <= SIZE_MAX)
 			ops.nt_threshold = (size_t)v;
+		else
+			warn_env("DAXFILE_NT_THRESHOLD='%s' is not a size; using the default, %d",
+				 thr, NT_THRESHOLD_DEFAULT);
 	}
 }
 
@@ -210,10 +300,62 @@ int daxfile_flush(const void *addr, size_t len)
 
 int daxfile_persist(const void *addr, size_t len)
 {
-	if (daxfile_flush(addr, len))
+	int ret = daxfile__sync_range(addr, len);
+
+	if (ret < 0)
 		return -1;
-	daxfile_drain();
+	if (ret)
+		daxfile_drain();
+	else
+		ops.persist(addr, len);
 	return 0;
+}
+
+/*
+ * Out of line on purpose: bindings need the symbol, and an inline copy
+ * saved nothing, since it called daxfile_persist() anyway.  Checked
+ * before the store, so a read-only map gets EBADF, not SIGSEGV.
+ */
+int daxfile_persist_u64(uint64_t *word, uint64_t value)
+{
+	if (daxfile__check_writable(word, sizeof(*word)))
+		return -1;
+	__atomic_store_n(word, value, __ATOMIC_RELEASE);
+	return daxfile_persist(word, sizeof(*word));
+}
+
+static int persist_msync(const void *addr, size_t len)
+{
+	if (!len)
+		return 0;
+	return daxfile__msync(addr, len);
+}
+
+daxfile_persist_fn daxfile_get_persist_fn(const struct daxfile *df)
+{
+	if (!df || !df->addr) {
+		daxfile__err(EINVAL, "no map");
+		return NULL;
+	}
+	if (df->rdonly) {
+		daxfile__err(EBADF,
+			     "the map is read-only; open the file without DAXFILE_RDONLY");
+		return NULL;
+	}
+	return df->mode == DAXFILE_MODE_MSYNC ? persist_msync : ops.persist;
+}
+
+enum daxfile_granularity daxfile_granularity(const struct daxfile *df)
+{
+	if (!df || !df->addr) {
+		daxfile__err(EINVAL, "no map");
+		return 0;
+	}
+	if (df->mode == DAXFILE_MODE_MSYNC)
+		return DAXFILE_GRANULARITY_PAGE;
+	if (ops.flush == daxfile__flush_none)
+		return DAXFILE_GRANULARITY_BYTE;
+	return DAXFILE_GRANULARITY_CACHE_LINE;
 }
 
 static void flush_skip(const void *addr, size_t len)
@@ -264,7 +406,7 @@ void *daxfile_memmove_persist(void *dst, const void *src, size_t len,
 	daxfile_flush_fn flush = flags & DAXFILE_MEM_NOFLUSH ?
 				 flush_skip : ops.flush;
 
-	if (!mem_flags_ok(flags))
+	if (!mem_flags_ok(flags) || daxfile__check_writable(dst, len))
 		return NULL;
 	if (!len)
 		return mem_finish(dst, len, flags);
@@ -290,7 +432,7 @@ void *daxfile_memset_persist(void *dst, int c, size_t len,
 	daxfile_flush_fn flush = flags & DAXFILE_MEM_NOFLUSH ?
 				 flush_skip : ops.flush;
 
-	if (!mem_flags_ok(flags))
+	if (!mem_flags_ok(flags) || daxfile__check_writable(dst, len))
 		return NULL;
 	if (!len)
 		return mem_finish(dst, len, flags);
