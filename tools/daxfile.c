@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -32,14 +31,7 @@
 #ifndef XFS_SUPER_MAGIC
 #define XFS_SUPER_MAGIC		0x58465342
 #endif
-#define CAP_FOWNER_BIT		3	/* CAP_FOWNER */
 #define CAP_IMMUTABLE_BIT	9	/* CAP_LINUX_IMMUTABLE */
-#ifndef MAP_SHARED_VALIDATE
-#define MAP_SHARED_VALIDATE	0x03
-#endif
-#ifndef MAP_SYNC
-#define MAP_SYNC		0x80000
-#endif
 
 enum {
 	EXIT_OK		= 0,
@@ -153,7 +145,7 @@ static int get_facts(int fd, struct facts *f)
 	return 0;
 }
 
-static bool has_cap(unsigned int bit)
+static bool has_cap_immutable(void)
 {
 	struct __user_cap_header_struct h = {
 		.version = _LINUX_CAPABILITY_VERSION_3,
@@ -163,103 +155,49 @@ static bool has_cap(unsigned int bit)
 	memset(d, 0, sizeof(d));
 	if (syscall(SYS_capget, &h, d))
 		return geteuid() == 0;
-	return d[0].effective & (1U << bit);
+	return d[0].effective & (1U << CAP_IMMUTABLE_BIT);
 }
 
-/*
- * Would a MAP_SYNC map of the file work?  The kernel refuses it for files
- * that are not DAX and on asynchronous DAX devices (virtio-pmem), with
- * EOPNOTSUPP; a one-page read-only probe asks it.
- */
-static bool map_sync_works(int fd, const struct stat *st)
+/* Largest power of two, up to 1 GiB, that divides every extent. */
+struct align_scan {
+	uint64_t	best;
+};
+
+static int scan_align(const struct daxfile_extent *e, void *arg)
 {
-	void *p;
+	struct align_scan *s = arg;
+	uint64_t delta = e->physical - e->offset;
 
-	if (!S_ISREG(st->st_mode) || !st->st_size)
-		return false;
-	p = mmap(NULL, (size_t)getpagesize(), PROT_READ,
-		 MAP_SHARED_VALIDATE | MAP_SYNC, fd, 0);
-	if (p == MAP_FAILED)
-		return false;
-	munmap(p, (size_t)getpagesize());
-	return true;
-}
-
-/* Length of the UTF-8 sequence at s, or 0 if it is not valid. */
-static size_t utf8_len(const unsigned char *s)
-{
-	size_t n;
-	unsigned int c;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, c = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, c = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, c = s[0] & 0x07;
-	else
+	if (e->problems & ~DAXFILE_EXT_MISALIGNED)
 		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	/* No overlong forms, no surrogates, nothing past U+10FFFF. */
-	if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
-	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
-		return 0;
-	return n;
+	while (s->best > (uint64_t)getpagesize() && (delta & (s->best - 1)))
+		s->best >>= 1;
+	return 0;
 }
 
-/*
- * A JSON string.  JSON text is Unicode, and a Linux path is bytes: each
- * byte that is not part of valid UTF-8 becomes U+FFFD, so the output is
- * always valid JSON (the "path_bytes" key then gives the exact bytes).
- */
-static bool json_str(const char *str)
+static uint64_t max_align(int fd, uint64_t size)
 {
-	const unsigned char *s = (const unsigned char *)str;
-	bool exact = true;
+	struct align_scan s = { .best = DAXFILE_ALIGN_MAX };
 
+	if (daxfile_check(fd, 0, scan_align, &s) < 0)
+		return 0;
+	while (s.best > (uint64_t)getpagesize() && size % s.best)
+		s.best >>= 1;
+	return s.best;
+}
+
+static void json_str(const char *s)
+{
 	putchar('"');
-	while (*s) {
-		size_t n = utf8_len(s);
-
-		if (!n) {
-			fputs("\\ufffd", stdout);
-			exact = false;
-			s++;
-		} else if (*s == '"' || *s == '\\') {
-			printf("\\%c", *s++);
-		} else if (*s < 0x20 || *s == 0x7f) {
-			printf("\\u%04x", *s++);
-		} else {
-			fwrite(s, 1, n, stdout);
-			s += n;
-		}
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
 	}
 	putchar('"');
-	return exact;
-}
-
-/* "path" and, if it is not UTF-8, "path_bytes": its bytes in hex. */
-static void json_path(const char *path)
-{
-	printf("\"path\":");
-	if (json_str(path))
-		return;
-	printf(",\"path_bytes\":\"");
-	for (const unsigned char *p = (const unsigned char *)path; *p; p++)
-		printf("%02x", *p);
-	putchar('"');
-}
-
-/* true, false or null (unknown): every JSON key shares this convention. */
-static const char *json_tri(int v)
-{
-	return v > 0 ? "true" : v == 0 ? "false" : "null";
 }
 
 /* ---- create ------------------------------------------------------ */
@@ -269,42 +207,17 @@ struct progress {
 	int		last;
 };
 
-/*
- * One line, rewritten in place with \r: it must never wrap, or each
- * update would start a new line.  The path is shortened from the left
- * to fit the terminal's width.
- */
 static int show_progress(uint64_t done, uint64_t total, void *arg)
 {
 	struct progress *p = arg;
 	int pct = (int)(done * 100 / total);
-	struct winsize ws;
-	char tail[64];
-	int width = 80, room;
-	size_t plen = strlen(p->path);
 
-	if (pct == p->last)
-		return 0;
-	p->last = pct;
-	if (!ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) && ws.ws_col)
-		width = ws.ws_col;
-	snprintf(tail, sizeof(tail), ": %3d%% (%" PRIu64 "/%" PRIu64 " MiB)",
-		 pct, done >> 20, total >> 20);
-	/* "daxfile: creating " + path + tail, one column spare. */
-	room = width - 1 - (int)strlen(prog) - 11 - (int)strlen(tail);
-	fputc('\r', stderr);
-	if (room >= 8) {
-		if ((int)plen <= room)
-			fprintf(stderr, "%s: creating %s%s", prog, p->path,
-				tail);
-		else
-			fprintf(stderr, "%s: creating ...%s%s", prog,
-				p->path + plen - (size_t)(room - 3), tail);
-	} else {
-		fprintf(stderr, "%.*s", width > 6 ? width - 1 : 5,
-			tail + 2);
+	if (pct != p->last) {
+		fprintf(stderr, "\r%s: creating %s: %3d%% (%" PRIu64 " of %"
+			PRIu64 " MiB)", prog, p->path, pct, done >> 20,
+			total >> 20);
+		p->last = pct;
 	}
-	fputs("\033[K", stderr);	/* clear what a longer line left */
 	return 0;
 }
 
@@ -415,12 +328,10 @@ static void explain_einval(const char *path, unsigned int align)
 }
 
 static const char enable_help[] =
-"Usage: daxfile enable PATH [--align A] [--fill]\n"
+"Usage: daxfile enable PATH [--align A]\n"
 "Make PATH static-dax: its block map becomes immutable and durable.\n"
-"Needs CAP_LINUX_IMMUTABLE, ownership (or CAP_FOWNER) and write access.\n"
-"  -a, --align A   require extents aligned to A (4K to 2M); default 4K\n"
-"  -F, --fill      first write zeroes over holes and unwritten extents\n"
-"                  (they read as zeroes: no data changes), then sync\n"
+"Needs CAP_LINUX_IMMUTABLE and write access.\n"
+"  -a, --align A   require extents aligned to A (4K to 1G); default 4K\n"
 "  -h, --help      this help\n";
 
 static const char disable_help[] =
@@ -432,25 +343,17 @@ static int cmd_enable(int argc, char **argv, bool enable)
 {
 	static const struct option opts[] = {
 		{ "align", required_argument, NULL, 'a' },
-		{ "fill", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cmd = enable ? "enable" : "disable";
 	unsigned int align = 0;
-	bool fill = false;
 	const char *path;
-	int c, fd, ret;
+	int c;
 
-	while ((c = getopt_long(argc, argv, enable ? ":a:Fh" : ":h", opts,
+	while ((c = getopt_long(argc, argv, enable ? ":a:h" : ":h", opts,
 				NULL)) != -1) {
 		switch (c) {
-		case 'F':
-			if (!enable)
-				return usage_err(cmd,
-						 "unknown option '--fill'");
-			fill = true;
-			break;
 		case 'a':
 			if (!enable)
 				return usage_err(cmd,
@@ -472,16 +375,6 @@ static int cmd_enable(int argc, char **argv, bool enable)
 	if (argc - optind != 1)
 		return usage_err(cmd, "expected PATH");
 	path = argv[optind];
-	if (fill) {
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			return fail(path, "%s", strerror(errno));
-		ret = daxfile_fill(fd, align);
-		if (ret)
-			ret = fail(path, "%s", daxfile_errmsg());
-		close(fd);
-		return ret;
-	}
 	if (!daxctl(path, enable ? DAXCTL_F_STATIC : 0, align))
 		return EXIT_OK;
 	if (errno == EINVAL && enable) {
@@ -715,7 +608,7 @@ static void file_verdict(const struct facts *f, unsigned int align,
 		add_reason(v, "the filesystem does not support static-dax");
 	if (f->iflags & (FS_IMMUTABLE_FL | FS_APPEND_FL))
 		add_reason(v, "the file is immutable or append-only (chattr -ia)");
-	if (!has_cap(CAP_IMMUTABLE_BIT))
+	if (!has_cap_immutable())
 		add_reason(v, "enabling needs CAP_LINUX_IMMUTABLE (run as root)");
 }
 
