@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -31,7 +32,14 @@
 #ifndef XFS_SUPER_MAGIC
 #define XFS_SUPER_MAGIC		0x58465342
 #endif
+#define CAP_FOWNER_BIT		3	/* CAP_FOWNER */
 #define CAP_IMMUTABLE_BIT	9	/* CAP_LINUX_IMMUTABLE */
+#ifndef MAP_SHARED_VALIDATE
+#define MAP_SHARED_VALIDATE	0x03
+#endif
+#ifndef MAP_SYNC
+#define MAP_SYNC		0x80000
+#endif
 
 enum {
 	EXIT_OK		= 0,
@@ -145,7 +153,7 @@ static int get_facts(int fd, struct facts *f)
 	return 0;
 }
 
-static bool has_cap_immutable(void)
+static bool has_cap(unsigned int bit)
 {
 	struct __user_cap_header_struct h = {
 		.version = _LINUX_CAPABILITY_VERSION_3,
@@ -155,49 +163,103 @@ static bool has_cap_immutable(void)
 	memset(d, 0, sizeof(d));
 	if (syscall(SYS_capget, &h, d))
 		return geteuid() == 0;
-	return d[0].effective & (1U << CAP_IMMUTABLE_BIT);
+	return d[0].effective & (1U << bit);
 }
 
-/* Largest power of two, up to 1 GiB, that divides every extent. */
-struct align_scan {
-	uint64_t	best;
-};
-
-static int scan_align(const struct daxfile_extent *e, void *arg)
+/*
+ * Would a MAP_SYNC map of the file work?  The kernel refuses it for files
+ * that are not DAX and on asynchronous DAX devices (virtio-pmem), with
+ * EOPNOTSUPP; a one-page read-only probe asks it.
+ */
+static bool map_sync_works(int fd, const struct stat *st)
 {
-	struct align_scan *s = arg;
-	uint64_t delta = e->physical - e->offset;
+	void *p;
 
-	if (e->problems & ~DAXFILE_EXT_MISALIGNED)
+	if (!S_ISREG(st->st_mode) || !st->st_size)
+		return false;
+	p = mmap(NULL, (size_t)getpagesize(), PROT_READ,
+		 MAP_SHARED_VALIDATE | MAP_SYNC, fd, 0);
+	if (p == MAP_FAILED)
+		return false;
+	munmap(p, (size_t)getpagesize());
+	return true;
+}
+
+/* Length of the UTF-8 sequence at s, or 0 if it is not valid. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t n;
+	unsigned int c;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, c = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, c = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, c = s[0] & 0x07;
+	else
 		return 0;
-	while (s->best > (uint64_t)getpagesize() && (delta & (s->best - 1)))
-		s->best >>= 1;
-	return 0;
-}
-
-static uint64_t max_align(int fd, uint64_t size)
-{
-	struct align_scan s = { .best = DAXFILE_ALIGN_MAX };
-
-	if (daxfile_check(fd, 0, scan_align, &s) < 0)
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	/* No overlong forms, no surrogates, nothing past U+10FFFF. */
+	if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
+	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
 		return 0;
-	while (s.best > (uint64_t)getpagesize() && size % s.best)
-		s.best >>= 1;
-	return s.best;
+	return n;
 }
 
-static void json_str(const char *s)
+/*
+ * A JSON string.  JSON text is Unicode, and a Linux path is bytes: each
+ * byte that is not part of valid UTF-8 becomes U+FFFD, so the output is
+ * always valid JSON (the "path_bytes" key then gives the exact bytes).
+ */
+static bool json_str(const char *str)
 {
+	const unsigned char *s = (const unsigned char *)str;
+	bool exact = true;
+
 	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
+	while (*s) {
+		size_t n = utf8_len(s);
+
+		if (!n) {
+			fputs("\\ufffd", stdout);
+			exact = false;
+			s++;
+		} else if (*s == '"' || *s == '\\') {
+			printf("\\%c", *s++);
+		} else if (*s < 0x20 || *s == 0x7f) {
+			printf("\\u%04x", *s++);
+		} else {
+			fwrite(s, 1, n, stdout);
+			s += n;
+		}
 	}
 	putchar('"');
+	return exact;
+}
+
+/* "path" and, if it is not UTF-8, "path_bytes": its bytes in hex. */
+static void json_path(const char *path)
+{
+	printf("\"path\":");
+	if (json_str(path))
+		return;
+	printf(",\"path_bytes\":\"");
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+		printf("%02x", *p);
+	putchar('"');
+}
+
+/* true, false or null (unknown): every JSON key shares this convention. */
+static const char *json_tri(int v)
+{
+	return v > 0 ? "true" : v == 0 ? "false" : "null";
 }
 
 /* ---- create ------------------------------------------------------ */
@@ -207,17 +269,42 @@ struct progress {
 	int		last;
 };
 
+/*
+ * One line, rewritten in place with \r: it must never wrap, or each
+ * update would start a new line.  The path is shortened from the left
+ * to fit the terminal's width.
+ */
 static int show_progress(uint64_t done, uint64_t total, void *arg)
 {
 	struct progress *p = arg;
 	int pct = (int)(done * 100 / total);
+	struct winsize ws;
+	char tail[64];
+	int width = 80, room;
+	size_t plen = strlen(p->path);
 
-	if (pct != p->last) {
-		fprintf(stderr, "\r%s: creating %s: %3d%% (%" PRIu64 " of %"
-			PRIu64 " MiB)", prog, p->path, pct, done >> 20,
-			total >> 20);
-		p->last = pct;
+	if (pct == p->last)
+		return 0;
+	p->last = pct;
+	if (!ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) && ws.ws_col)
+		width = ws.ws_col;
+	snprintf(tail, sizeof(tail), ": %3d%% (%" PRIu64 "/%" PRIu64 " MiB)",
+		 pct, done >> 20, total >> 20);
+	/* "daxfile: creating " + path + tail, one column spare. */
+	room = width - 1 - (int)strlen(prog) - 11 - (int)strlen(tail);
+	fputc('\r', stderr);
+	if (room >= 8) {
+		if ((int)plen <= room)
+			fprintf(stderr, "%s: creating %s%s", prog, p->path,
+				tail);
+		else
+			fprintf(stderr, "%s: creating ...%s%s", prog,
+				p->path + plen - (size_t)(room - 3), tail);
+	} else {
+		fprintf(stderr, "%.*s", width > 6 ? width - 1 : 5,
+			tail + 2);
 	}
+	fputs("\033[K", stderr);	/* clear what a longer line left */
 	return 0;
 }
 
@@ -303,35 +390,25 @@ static int cmd_create(int argc, char **argv)
 /* After EINVAL from daxctl: find the reason the kernel did not give. */
 static void explain_einval(const char *path, unsigned int align)
 {
-	unsigned int al = align ? align : (unsigned int)getpagesize();
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	char a[32];
 
-	if (fd < 0 || fstat(fd, &st)) {
+	if (fd < 0)
 		fail(path, "%s", strerror(errno));
-	} else if (!S_ISREG(st.st_mode)) {
-		fail(path, "not a regular file");
-	} else if (!st.st_size) {
-		fail(path, "the file is empty; create it with `daxfile create`");
-	} else if ((uint64_t)st.st_size % al) {
-		fail(path, "size %lld is not a multiple of the alignment %s",
-		     (long long)st.st_size,
-		     daxfile_format_size(al, a, sizeof(a)));
-	} else if (daxfile_check(fd, al, NULL, NULL) != 0) {
+	else if (daxfile_check(fd, align, NULL, NULL) != 0)
 		fail(path, "%s", daxfile_errmsg());
-	} else {
+	else
 		fail(path, "the kernel refused static-dax although the block map looks eligible; see the kernel log");
-	}
 	if (fd >= 0)
 		close(fd);
 }
 
 static const char enable_help[] =
-"Usage: daxfile enable PATH [--align A]\n"
+"Usage: daxfile enable PATH [--align A] [--fill]\n"
 "Make PATH static-dax: its block map becomes immutable and durable.\n"
-"Needs CAP_LINUX_IMMUTABLE and write access.\n"
-"  -a, --align A   require extents aligned to A (4K to 1G); default 4K\n"
+"Needs CAP_LINUX_IMMUTABLE, ownership (or CAP_FOWNER) and write access.\n"
+"  -a, --align A   require extents aligned to A (4K to 2M); default 4K\n"
+"  -F, --fill      first write zeroes over holes and unwritten extents\n"
+"                  (they read as zeroes: no data changes), then sync\n"
 "  -h, --help      this help\n";
 
 static const char disable_help[] =
@@ -343,17 +420,25 @@ static int cmd_enable(int argc, char **argv, bool enable)
 {
 	static const struct option opts[] = {
 		{ "align", required_argument, NULL, 'a' },
+		{ "fill", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cmd = enable ? "enable" : "disable";
 	unsigned int align = 0;
+	bool fill = false;
 	const char *path;
-	int c;
+	int c, fd, ret;
 
-	while ((c = getopt_long(argc, argv, enable ? ":a:h" : ":h", opts,
+	while ((c = getopt_long(argc, argv, enable ? ":a:Fh" : ":h", opts,
 				NULL)) != -1) {
 		switch (c) {
+		case 'F':
+			if (!enable)
+				return usage_err(cmd,
+						 "unknown option '--fill'");
+			fill = true;
+			break;
 		case 'a':
 			if (!enable)
 				return usage_err(cmd,
@@ -375,6 +460,16 @@ static int cmd_enable(int argc, char **argv, bool enable)
 	if (argc - optind != 1)
 		return usage_err(cmd, "expected PATH");
 	path = argv[optind];
+	if (fill) {
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			return fail(path, "%s", strerror(errno));
+		ret = daxfile_fill(fd, align);
+		if (ret)
+			ret = fail(path, "%s", daxfile_errmsg());
+		close(fd);
+		return ret;
+	}
 	if (!daxctl(path, enable ? DAXCTL_F_STATIC : 0, align))
 		return EXIT_OK;
 	if (errno == EINVAL && enable) {
@@ -386,23 +481,18 @@ static int cmd_enable(int argc, char **argv, bool enable)
 	return fail(path, "%s", daxfile_errmsg());
 }
 
-/* ---- status ------------------------------------------------------ */
+/* ---- status ----------------------------------------------------- */
 
 static const char status_help[] =
 "Usage: daxfile status PATH [--json]\n"
 "Show whether PATH is static-dax, its alignment, DAX, filesystem, and\n"
-"the mode libdaxfile would use for it.\n"
+"the mode libdaxfile would open it in, and why.\n"
+"  guaranteed alignment  what a static file's frozen block map gives\n"
+"  layout alignment      what the block map gives now (it may change\n"
+"                        until the file is static)\n"
+"Exits 0, or 1 if PATH is not a regular file or cannot be read.\n"
 "  -j, --json   one JSON object on stdout\n"
 "  -h, --help   this help\n";
-
-static const char *would_mode(const struct facts *f)
-{
-	if (f->state == 1)
-		return "static";
-	if (f->state == 0)
-		return f->dax == 0 ? "msync" : "static";
-	return f->dax == 1 ? "map_sync" : "msync";
-}
 
 static const char *state_str(const struct facts *f)
 {
@@ -451,52 +541,150 @@ static int parse_json_opt(int argc, char **argv, const char *cmd,
 	return 0;
 }
 
+/* Everything about a file that status and check report. */
+struct report_file {
+	const char	*path;
+	struct facts	f;
+	bool		map_sync;	/* a MAP_SYNC map works */
+	int		layout_ret;	/* daxfile_layout_align() */
+	unsigned int	layout;		/* observed layout alignment, or 0 */
+	char		layout_why[400];
+};
+
+/*
+ * The mode daxfile_open(PATH, 0) would end up in, by the library's own
+ * rules (see daxfile_open(3)), and why it is not static.
+ */
+static const char *predict_mode(const struct report_file *r, char *why,
+				size_t len)
+{
+	const struct facts *f = &r->f;
+
+	why[0] = '\0';
+	if (f->state == 1)
+		return "static";
+	if (f->dax == 0) {
+		snprintf(why, len, "the file is not DAX: it lives in the page cache (mount with -o dax)");
+		return "msync";
+	}
+	if (!r->map_sync) {
+		snprintf(why, len, "the kernel refuses MAP_SYNC for this file: the DAX device is asynchronous (e.g. virtio-pmem), so static-dax is refused too");
+		return "msync";
+	}
+	if (f->state < 0) {
+		snprintf(why, len, "%s", f->state_err == ENOSYS ?
+			 "the kernel has no daxctl(2)" :
+			 f->state_err == EOPNOTSUPP ?
+			 "the filesystem does not support static-dax" :
+			 strerror(f->state_err));
+		return "map_sync";
+	}
+	if (!has_cap(CAP_IMMUTABLE_BIT))
+		snprintf(why, len, "enabling static-dax needs CAP_LINUX_IMMUTABLE");
+	else if (f->st.st_uid != geteuid() && !has_cap(CAP_FOWNER_BIT))
+		snprintf(why, len, "enabling static-dax needs ownership of the file or CAP_FOWNER");
+	else if (access(r->path, W_OK))
+		snprintf(why, len, "enabling static-dax needs write access");
+	else if (f->iflags & (FS_IMMUTABLE_FL | FS_APPEND_FL))
+		snprintf(why, len, "the file is immutable or append-only (chattr -ia)");
+	else if (r->layout_ret || !r->layout)
+		snprintf(why, len, "not eligible for static-dax: %s",
+			 r->layout_why);
+	if (why[0])
+		return "map_sync";
+	return "static";
+}
+
+static int gather(const char *path, struct report_file *r)
+{
+	int fd;
+
+	memset(r, 0, sizeof(*r));
+	r->path = path;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return fail(path, "%s", strerror(errno));
+	if (get_facts(fd, &r->f)) {
+		close(fd);
+		return fail(path, "%s", strerror(errno));
+	}
+	if (!S_ISREG(r->f.st.st_mode)) {
+		close(fd);
+		return fail(path, "%s", S_ISDIR(r->f.st.st_mode) ?
+			    "is a directory, not a regular file" :
+			    "not a regular file");
+	}
+	r->map_sync = map_sync_works(fd, &r->f.st);
+	r->layout_ret = daxfile_layout_align(fd, &r->layout);
+	if (r->layout_ret || !r->layout)
+		snprintf(r->layout_why, sizeof(r->layout_why), "%s",
+			 daxfile_errmsg());
+	close(fd);
+	return 0;
+}
+
+/* The keys status and check share, in the same order and convention. */
+static void json_common(const struct report_file *r)
+{
+	putchar('{');
+	json_path(r->path);
+	printf(",\"size\":%lld,\"filesystem\":", (long long)r->f.st.st_size);
+	json_str(r->f.fs);
+	printf(",\"dax\":%s,\"static\":%s", json_tri(r->f.dax),
+	       json_tri(r->f.state));
+}
+
 static int cmd_status(int argc, char **argv)
 {
+	struct report_file r;
 	bool json = false;
-	const char *path;
-	struct facts f;
-	uint64_t al = 0;
-	char a[32];
-	int ret, fd;
+	char a[32], why[512];
+	const char *mode;
+	unsigned int guaranteed;
+	int ret;
 
 	ret = parse_json_opt(argc, argv, "status", status_help, &json, NULL);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
-	path = argv[optind];
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return fail(path, "%s", strerror(errno));
-	if (get_facts(fd, &f)) {
-		ret = fail(path, "%s", strerror(errno));
-		close(fd);
+	ret = gather(argv[optind], &r);
+	if (ret)
 		return ret;
-	}
-	if (S_ISREG(f.st.st_mode) && f.st.st_size)
-		al = max_align(fd, (uint64_t)f.st.st_size);
-	close(fd);
+	mode = predict_mode(&r, why, sizeof(why));
+	/* Only a static file's block map is frozen, and its layout with it. */
+	guaranteed = r.f.state == 1 && !r.layout_ret ? r.layout : 0;
 	if (json) {
-		printf("{\"path\":");
-		json_str(path);
-		printf(",\"static\":%s,\"dax\":%s,\"filesystem\":",
-		       f.state == 1 ? "true" : f.state == 0 ? "false" : "null",
-		       f.dax == 1 ? "true" : f.dax == 0 ? "false" : "null");
-		json_str(f.fs);
-		printf(",\"size\":%lld,\"alignment\":%" PRIu64
-		       ",\"mode\":\"%s\"}\n", (long long)f.st.st_size, al,
-		       would_mode(&f));
+		json_common(&r);
+		printf(",\"guaranteed_alignment\":");
+		guaranteed ? printf("%u", guaranteed) : printf("null");
+		printf(",\"layout_alignment\":");
+		!r.layout_ret && r.layout ? printf("%u", r.layout) :
+			printf("null");
+		printf(",\"layout_problem\":");
+		r.layout_why[0] ? json_str(r.layout_why) : printf("null");
+		printf(",\"mode\":\"%s\",\"mode_reason\":", mode);
+		why[0] ? json_str(why) : printf("null");
+		printf("}\n");
 		return EXIT_OK;
 	}
-	printf("%s:\n", path);
-	printf("  static:     %s\n", state_str(&f));
-	printf("  alignment:  %s\n",
-	       al ? daxfile_format_size(al, a, sizeof(a)) :
-	       "unknown (no FIEMAP)");
-	printf("  dax:        %s\n", f.dax == 1 ? "yes" : f.dax == 0 ? "no" :
-	       "unknown");
-	printf("  filesystem: %s\n", f.fs);
-	printf("  size:       %lld\n", (long long)f.st.st_size);
-	printf("  mode:       %s\n", would_mode(&f));
+	printf("%s:\n", r.path);
+	printf("  static:               %s\n", state_str(&r.f));
+	printf("  dax:                  %s\n", r.f.dax == 1 ? "yes" :
+	       r.f.dax == 0 ? "no" : "unknown");
+	printf("  filesystem:           %s\n", r.f.fs);
+	printf("  size:                 %lld\n", (long long)r.f.st.st_size);
+	printf("  guaranteed alignment: %s\n", guaranteed ?
+	       daxfile_format_size(guaranteed, a, sizeof(a)) :
+	       r.f.state == 1 ? "unknown" : "none (not static)");
+	if (r.layout_ret)
+		printf("  layout alignment:     unknown (%s)\n", r.layout_why);
+	else if (r.layout)
+		printf("  layout alignment:     %s\n",
+		       daxfile_format_size(r.layout, a, sizeof(a)));
+	else
+		printf("  layout alignment:     none (%s)\n", r.layout_why);
+	printf("  mode:                 %s\n", mode);
+	if (why[0])
+		printf("  mode reason:          %s\n", why);
 	return EXIT_OK;
 }
 
@@ -505,16 +693,37 @@ static int cmd_status(int argc, char **argv)
 static const char check_help[] =
 "Usage: daxfile check PATH [--align A] [--json]\n"
 "Report PATH's extents through FIEMAP (holes, unwritten, shared and\n"
-"misaligned extents) and whether `daxfile enable` would succeed.\n"
-"Exits 0 if it would, 3 if it would not, 1 if PATH cannot be checked.\n"
-"  -a, --align A   alignment to check for (4K to 1G); default 4K\n"
+"misaligned runs) and whether `daxfile enable` would succeed.\n"
+"Exits 0 if it would, 3 if it would not, 1 if PATH cannot be checked\n"
+"(not a regular file, unreadable, or no FIEMAP).\n"
+"  -a, --align A   alignment to check for (4K to 2M); default 4K\n"
 "  -j, --json      one JSON object on stdout\n"
 "  -h, --help      this help\n";
 
-struct report {
-	bool		json;
-	unsigned int	n;
+struct extents {
+	struct daxfile_extent	*v;
+	size_t			n, cap;
+	bool			oom;
 };
+
+static int keep_extent(const struct daxfile_extent *e, void *arg)
+{
+	struct extents *x = arg;
+
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? 2 * x->cap : 64;
+		void *p = realloc(x->v, cap * sizeof(*x->v));
+
+		if (!p) {
+			x->oom = true;
+			return 1;
+		}
+		x->v = p;
+		x->cap = cap;
+	}
+	x->v[x->n++] = *e;
+	return 0;
+}
 
 static void problem_names(unsigned int p, bool json)
 {
@@ -537,38 +746,39 @@ static void problem_names(unsigned int p, bool json)
 		printf("ok");
 }
 
-static int report_extent(const struct daxfile_extent *e, void *arg)
+static void print_extent(const struct daxfile_extent *e, bool json,
+			 bool first)
 {
-	struct report *r = arg;
-
-	if (r->json) {
+	if (json) {
 		printf("%s{\"offset\":%" PRIu64 ",\"length\":%" PRIu64
-		       ",\"physical\":%" PRIu64 ",\"problems\":[",
-		       r->n ? "," : "", e->offset, e->length, e->physical);
-		problem_names(e->problems, true);
-		printf("]}");
-	} else {
-		if (!r->n)
-			printf("  %-14s %-14s %-14s %s\n", "OFFSET", "LENGTH",
-			       "PHYSICAL", "STATE");
-		printf("  0x%-12" PRIx64 " 0x%-12" PRIx64 " ", e->offset,
+		       ",\"physical\":", first ? "" : ",", e->offset,
 		       e->length);
 		if (e->problems & DAXFILE_EXT_HOLE)
-			printf("%-14s ", "-");
+			printf("null");
 		else
-			printf("0x%-12" PRIx64 " ", e->physical);
-		problem_names(e->problems, false);
-		putchar('\n');
+			printf("%" PRIu64, e->physical);
+		printf(",\"problems\":[");
+		problem_names(e->problems, true);
+		printf("]}");
+		return;
 	}
-	r->n++;
-	return 0;
+	if (first)
+		printf("  %-14s %-14s %-14s %s\n", "OFFSET", "LENGTH",
+		       "PHYSICAL", "STATE");
+	printf("  0x%-12" PRIx64 " 0x%-12" PRIx64 " ", e->offset, e->length);
+	if (e->problems & DAXFILE_EXT_HOLE)
+		printf("%-14s ", "-");
+	else
+		printf("0x%-12" PRIx64 " ", e->physical);
+	problem_names(e->problems, false);
+	putchar('\n');
 }
 
 #define MAX_REASONS	8
 
 struct verdict {
 	const char	*reason[MAX_REASONS];
-	char		buf[MAX_REASONS][256];
+	char		buf[MAX_REASONS][512];
 	unsigned int	n;
 };
 
@@ -586,78 +796,67 @@ static void add_reason(struct verdict *v, const char *fmt, ...)
 	v->n++;
 }
 
-/* Everything but the block map: the checks daxctl makes first. */
-static void file_verdict(const struct facts *f, unsigned int align,
-			 struct verdict *v)
+/* Everything but the block map and size: daxctl's other conditions. */
+static void file_verdict(const struct report_file *r, struct verdict *v)
 {
-	char a[32];
+	const struct facts *f = &r->f;
 
-	if (!S_ISREG(f->st.st_mode))
-		add_reason(v, "not a regular file");
-	else if (!f->st.st_size)
-		add_reason(v, "the file is empty");
-	else if ((uint64_t)f->st.st_size % align)
-		add_reason(v, "size %lld is not a multiple of the alignment %s",
-			   (long long)f->st.st_size,
-			   daxfile_format_size(align, a, sizeof(a)));
 	if (f->dax == 0)
 		add_reason(v, "the file is not DAX; mount the filesystem with -o dax");
+	else if (!r->map_sync)
+		add_reason(v, "the DAX device is asynchronous (e.g. virtio-pmem): the kernel refuses static-dax and MAP_SYNC there");
 	if (f->state < 0 && f->state_err == ENOSYS)
 		add_reason(v, "the kernel has no daxctl(2)");
 	else if (f->state < 0 && f->state_err == EOPNOTSUPP && f->dax != 0)
 		add_reason(v, "the filesystem does not support static-dax");
 	if (f->iflags & (FS_IMMUTABLE_FL | FS_APPEND_FL))
 		add_reason(v, "the file is immutable or append-only (chattr -ia)");
-	if (!has_cap_immutable())
+	if (!has_cap(CAP_IMMUTABLE_BIT))
 		add_reason(v, "enabling needs CAP_LINUX_IMMUTABLE (run as root)");
+	else if (f->st.st_uid != geteuid() && !has_cap(CAP_FOWNER_BIT))
+		add_reason(v, "enabling needs ownership of the file or CAP_FOWNER");
+	if (access(r->path, W_OK))
+		add_reason(v, "enabling needs write access to the file");
 }
 
 static int cmd_check(int argc, char **argv)
 {
 	unsigned int align = 0;
-	struct report r = { 0 };
+	struct extents x = { 0 };
 	struct verdict v = { .n = 0 };
-	const char *path;
-	struct facts f;
+	struct report_file r;
+	bool json = false;
 	char a[32];
-	int ret, fd, problems = 0;
+	int ret, fd, problems;
 
-	ret = parse_json_opt(argc, argv, "check", check_help, &r.json, &align);
+	ret = parse_json_opt(argc, argv, "check", check_help, &json, &align);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
 	if (!align)
 		align = (unsigned int)getpagesize();
-	path = argv[optind];
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return fail(path, "%s", strerror(errno));
-	if (get_facts(fd, &f)) {
-		ret = fail(path, "%s", strerror(errno));
-		close(fd);
+	ret = gather(argv[optind], &r);
+	if (ret)
 		return ret;
-	}
-	if (r.json) {
-		printf("{\"path\":");
-		json_str(path);
-		printf(",\"size\":%lld,\"align\":%u,\"static\":%s,\"extents\":[",
-		       (long long)f.st.st_size, align,
-		       f.state == 1 ? "true" : "false");
-	} else {
-		printf("%s: %lld bytes, %s, %s, checking for %s alignment\n",
-		       path, (long long)f.st.st_size, f.fs,
-		       f.dax == 1 ? "DAX" : f.dax == 0 ? "not DAX" :
-		       "DAX unknown", daxfile_format_size(align, a, sizeof(a)));
-	}
-	if (S_ISREG(f.st.st_mode)) {
-		/* On error or problems, the message says what and where. */
-		problems = daxfile_check(fd, align, report_extent, &r);
-		if (problems)
-			add_reason(&v, "%s", daxfile_errmsg());
-	}
+	fd = open(r.path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return fail(r.path, "%s", strerror(errno));
+	/* On problems the message names the first one: what and where. */
+	problems = daxfile_check(fd, align, keep_extent, &x);
 	close(fd);
-	if (f.state != 1)
-		file_verdict(&f, align, &v);
-	if (r.json) {
+	if (problems < 0 || x.oom) {
+		free(x.v);
+		return fail(r.path, "%s", x.oom ? "out of memory" :
+			    daxfile_errmsg());
+	}
+	if (problems)
+		add_reason(&v, "%s", daxfile_errmsg());
+	if (r.f.state != 1)
+		file_verdict(&r, &v);
+	if (json) {
+		json_common(&r);
+		printf(",\"checked_alignment\":%u,\"extents\":[", align);
+		for (size_t i = 0; i < x.n; i++)
+			print_extent(&x.v[i], true, !i);
 		printf("],\"eligible\":%s,\"reasons\":[",
 		       v.n ? "false" : "true");
 		for (unsigned int i = 0; i < v.n; i++) {
@@ -666,19 +865,106 @@ static int cmd_check(int argc, char **argv)
 			json_str(v.reason[i]);
 		}
 		printf("]}\n");
-	} else if (f.state == 1 && !v.n) {
-		printf("verdict: already static-dax\n");
-	} else if (!v.n) {
-		printf("verdict: `daxfile enable%s%s` would succeed\n",
-		       align > (unsigned int)getpagesize() ? " --align " : "",
-		       align > (unsigned int)getpagesize() ?
-		       daxfile_format_size(align, a, sizeof(a)) : "");
 	} else {
-		printf("verdict: enable would fail:\n");
-		for (unsigned int i = 0; i < v.n; i++)
-			printf("  - %s\n", v.reason[i]);
+		printf("%s: %lld bytes, %s, %s, checking for %s alignment\n",
+		       r.path, (long long)r.f.st.st_size, r.f.fs,
+		       r.f.dax == 1 ? "DAX" : r.f.dax == 0 ? "not DAX" :
+		       "DAX unknown", daxfile_format_size(align, a, sizeof(a)));
+		for (size_t i = 0; i < x.n; i++)
+			print_extent(&x.v[i], false, !i);
+		if (r.f.state == 1 && !v.n)
+			printf("verdict: already static-dax\n");
+		else if (!v.n)
+			printf("verdict: `daxfile enable%s%s` would succeed\n",
+			       align > (unsigned int)getpagesize() ?
+			       " --align " : "",
+			       align > (unsigned int)getpagesize() ?
+			       daxfile_format_size(align, a, sizeof(a)) : "");
+		else {
+			printf("verdict: enable would fail:\n");
+			for (unsigned int i = 0; i < v.n; i++)
+				printf("  - %s\n", v.reason[i]);
+		}
 	}
+	free(x.v);
 	return v.n ? EXIT_INELIGIBLE : EXIT_OK;
+}
+
+/* ---- convert ----------------------------------------------------- */
+
+static const char convert_help[] =
+"Usage: daxfile convert PATH [--align A] [--require-static] [--quiet]\n"
+"Copy PATH into a new file laid out for static-dax (every extent\n"
+"written and aligned to A), make it static, and atomically replace PATH\n"
+"with it; owner and mode are kept.  A failure at any point leaves PATH\n"
+"untouched.  PATH must not be written meanwhile (if it is, nothing is\n"
+"replaced).  Needs free space for a second copy.\n"
+"  -a, --align A         4K to 2M; default: the largest power of two up\n"
+"                        to 2M that divides PATH's size\n"
+"  -s, --require-static  fail unless the copy becomes static-dax\n"
+"  -q, --quiet           no progress, no summary\n"
+"  -h, --help            this help\n";
+
+static int cmd_convert(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "align", required_argument, NULL, 'a' },
+		{ "require-static", no_argument, NULL, 's' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct daxfile_opts o = { 0 };
+	struct progress p = { .last = -1 };
+	struct daxfile *df;
+	bool quiet = false;
+	struct stat st;
+	const char *path;
+	int c;
+
+	while ((c = getopt_long(argc, argv, ":a:sqh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			if (!parse_align(optarg, &o.align))
+				return usage_err("convert",
+						 "invalid alignment '%s'",
+						 optarg);
+			break;
+		case 's': o.flags |= DAXFILE_REQUIRE_STATIC; break;
+		case 'q': quiet = true; break;
+		case 'h': fputs(convert_help, stdout); return EXIT_OK;
+		case ':':
+			return usage_err("convert", "'%s' needs a value",
+					 argv[optind - 1]);
+		default:
+			return bad_option("convert", argv);
+		}
+	}
+	if (argc - optind != 1)
+		return usage_err("convert", "expected PATH");
+	path = argv[optind];
+	p.path = path;
+	if (!quiet && isatty(STDERR_FILENO) && !stat(path, &st) &&
+	    st.st_size >= (64LL << 20)) {
+		o.progress = show_progress;
+		o.progress_arg = &p;
+	}
+	c = daxfile_convert(path, &o);
+	if (p.last >= 0)
+		fputc('\n', stderr);
+	if (c)
+		return fail(path, "%s", daxfile_errmsg());
+	if (quiet)
+		return EXIT_OK;
+	/* Report the mode the converted file opens in, as create does. */
+	df = daxfile_open(path, DAXFILE_RDONLY);
+	if (!df)
+		return fail(path, "converted, but cannot be opened: %s",
+			    daxfile_errmsg());
+	printf("%s: converted, mode %s\n", path,
+	       daxfile_mode_name(daxfile_mode(df)));
+	daxfile_close(df);
+	return EXIT_OK;
 }
 
 /* ---- main -------------------------------------------------------- */
@@ -688,10 +974,11 @@ static const char main_help[] =
 "Manage static-dax files (see daxfile(1)).\n"
 "Commands:\n"
 "  create PATH SIZE [--align A]  create a static-dax file\n"
-"  enable PATH [--align A]       make an existing file static-dax\n"
+"  enable PATH [--align A] [--fill]  make an existing file static-dax\n"
 "  disable PATH                  drop static-dax\n"
 "  status PATH [--json]          show state, alignment, DAX, mode\n"
 "  check PATH [--align A] [--json]  extent report and verdict\n"
+"  convert PATH [--align A]      copy into a static-dax layout, replace\n"
 "  help [COMMAND]                this help, or a command's\n"
 "Every command takes --help.  Exit status: 0 ok, 1 failed, 2 usage,\n"
 "3 check: enable would fail.\n";
@@ -734,6 +1021,8 @@ int main(int argc, char **argv)
 		return cmd_status(argc - 1, argv + 1);
 	if (!strcmp(cmd, "check"))
 		return cmd_check(argc - 1, argv + 1);
+	if (!strcmp(cmd, "convert"))
+		return cmd_convert(argc - 1, argv + 1);
 	fprintf(stderr, "%s: unknown command '%s'; see '%s --help'\n", prog,
 		cmd, prog);
 	return EXIT_USAGE;

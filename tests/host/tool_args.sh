@@ -32,7 +32,7 @@ expect 2 "Usage: daxfile COMMAND"
 expect 0 "Usage: daxfile COMMAND" --help
 expect 0 "flush" --version
 expect 2 "unknown command 'frob'" frob
-for c in create enable disable status check; do
+for c in create enable disable status check convert; do
 	expect 0 "Usage: daxfile $c" $c --help
 	expect 0 "Usage: daxfile $c" help $c
 	expect 2 "daxfile $c: unknown option '--bogus'" $c --bogus
@@ -67,9 +67,20 @@ expect 0 "mode msync" create "$f" 8MiB --align 4K --force
 expect 0 "mode: *msync" status "$f"
 expect 0 '"mode":"msync"' status --json "$f"
 expect 0 '"filesystem":' status "$f" --json
-expect 3 "verdict: enable would fail" check "$f"
-expect 3 "not DAX" check "$f" --align 2M
-expect 3 '"eligible":false' check --json "$f"
+# tmpfs has no FIEMAP: "cannot be checked" is exit 1, as --help says.
+expect 0 "1 if PATH cannot be checked" check --help
+expect 1 "^daxfile: $f: .*FIEMAP" check "$f"
+expect 1 "^daxfile: $f: .*FIEMAP" check --json "$f"
+expect 1 "^daxfile: /dev/null: not a regular file" check /dev/null
+expect 1 "^daxfile: $dir: is a directory" check "$dir"
+# status: a regular file or an error, never a full status for the rest
+expect 1 "^daxfile: /dev/null: not a regular file" status /dev/null
+expect 1 "^daxfile: $dir: is a directory" status "$dir"
+expect 1 "^daxfile: $dir: is a directory" status --json "$dir"
+expect 0 "layout alignment: *unknown" status "$f"
+expect 0 "mode reason: *the file is not DAX" status "$f"
+expect 2 "unknown option '--fill'" disable "$f" --fill
+expect 2 "expected PATH" convert
 expect 1 "^daxfile: $dir/nonexistent-$$: No such file or directory" status "$dir/nonexistent-$$"
 expect 1 "^daxfile: $dir/nonexistent-$$: " check "$dir/nonexistent-$$"
 expect 1 "^daxfile: $f: .*daxctl" enable "$f"
@@ -81,6 +92,50 @@ expect 1 "^daxfile: $f: static-dax is required" create "$f" 4M --force --require
 [ "$(cat "$f" 2>/dev/null)" = precious ] ||
 	{ echo "FAIL: a failed create --force destroyed $f" >&2; fails=$((fails + 1)); }
 rm -f "$f"
+
+# JSON: status and check share keys and conventions, and stay valid JSON
+# for a path that is not UTF-8.  check needs FIEMAP: use a disk directory.
+json_ok() {	# json_ok KEYS... < json: every key present, valid JSON
+	python3 -c 'import json, sys
+o = json.loads(sys.stdin.buffer.read().decode("utf-8", "strict"))
+missing = [k for k in sys.argv[1:] if k not in o]
+sys.exit("missing keys %s in %s" % (missing, o) if missing else 0)' "$@"
+}
+ddir=${DAXFILE_TEST_DISK_DIR:-/var/tmp}
+bad=$(printf '%s/daxfile-tool-\377\376-%s' "$ddir" $$)
+if "$DAXFILE" create -q "$bad" 4M; then
+	for c in status check; do
+		out=$("$DAXFILE" $c --json "$bad")
+		st=$?
+		[ $c = status ] && [ $st != 0 ] && { echo "FAIL: status --json: exit $st" >&2; fails=$((fails + 1)); }
+		printf '%s' "$out" | json_ok path path_bytes size filesystem dax static ||
+			{ echo "FAIL: $c --json on a non-UTF-8 path: $out" >&2; fails=$((fails + 1)); }
+	done
+	"$DAXFILE" status --json "$bad" | json_ok guaranteed_alignment layout_alignment mode mode_reason ||
+		{ echo "FAIL: status --json keys" >&2; fails=$((fails + 1)); }
+	"$DAXFILE" check --json "$bad" | json_ok checked_alignment extents eligible reasons ||
+		{ echo "FAIL: check --json keys" >&2; fails=$((fails + 1)); }
+	# An all-hole file has no alignment at all.
+	rm -f "$bad"
+	truncate -s 4M "$bad"
+	expect 0 "layout alignment: *none (hole at offset 0x0" status "$bad"
+	expect 3 "hole at offset 0x0" check "$bad"
+	rm -f "$bad"
+else
+	echo "# $ddir: cannot create files there; JSON path checks skipped" >&2
+fi
+
+# The progress line never wraps, however narrow the terminal.
+for cols in 20 40 79; do
+	out=$(script -qec "stty cols $cols; '$DAXFILE' create '$f' 64M --force" /dev/null | tr '\r' '\n' | grep -a 'creating\|%')
+	long=$(printf '%s\n' "$out" | sed 's/\x1b\[K//g' | awk -v c=$cols 'length($0) >= c')
+	if [ -z "$out" ] || [ -n "$long" ]; then
+		echo "FAIL: progress at $cols columns: '$out'" >&2
+		fails=$((fails + 1))
+	fi
+done
+rm -f "$f"
+
 mkdir "$f"
 expect 1 "^daxfile: $f: the path names a directory" create "$f" 4M
 expect 1 "^daxfile: $f: the path names a directory" create "$f" 4M --force
