@@ -44,20 +44,3 @@ void daxfile__flush_none(const void *addr, size_t len)
 	(void)len;
 }
 
-/*
- * flush + fence in one call, for daxfile_get_persist_fn(): no registry,
- * no indirect call.  The fence stays on eADR, to order the stores.
- */
-#define PERSIST_FN(name)						\
-int daxfile__persist_##name(const void *addr, size_t len)		\
-{									\
-	if (len)							\
-		daxfile__flush_##name(addr, len);			\
-	_mm_sfence();							\
-	return 0;							\
-}
-
-PERSIST_FN(clflush)
-PERSIST_FN(clflushopt)
-PERSIST_FN(clwb)
-PERSIST_FN(none)

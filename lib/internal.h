@@ -62,11 +62,6 @@ void daxfile__flush_clflush(const void *addr, size_t len);
 void daxfile__flush_clflushopt(const void *addr, size_t len);
 void daxfile__flush_clwb(const void *addr, size_t len);
 void daxfile__flush_none(const void *addr, size_t len);
-/* The same, each followed by the fence: daxfile_get_persist_fn()'s. */
-int daxfile__persist_clflush(const void *addr, size_t len);
-int daxfile__persist_clflushopt(const void *addr, size_t len);
-int daxfile__persist_clwb(const void *addr, size_t len);
-int daxfile__persist_none(const void *addr, size_t len);
 
 /* nt_{sse2,avx2,avx512f}.c */
 void daxfile__memmove_nt_sse2(void *dst, const void *src, size_t len,

@@ -38,7 +38,6 @@ struct cpu_features {
 
 static struct {
 	daxfile_flush_fn	flush;
-	daxfile_persist_fn	persist;	/* flush + fence */
 	daxfile_nt_memmove_fn	memmove_nt;
 	daxfile_nt_memset_fn	memset_nt;
 	size_t			nt_threshold;
@@ -47,7 +46,6 @@ static struct {
 } ops = {
 	/* Safe on any x86-64 until init runs (or if it never does). */
 	.flush		= daxfile__flush_clflush,
-	.persist	= daxfile__persist_clflush,
 	.memmove_nt	= daxfile__memmove_nt_sse2,
 	.memset_nt	= daxfile__memset_nt_sse2,
 	.nt_threshold	= NT_THRESHOLD_DEFAULT,
@@ -154,19 +152,16 @@ static void set_flush(const char *name)
 	static const struct {
 		const char		*name;
 		daxfile_flush_fn	flush;
-		daxfile_persist_fn	persist;
 	} v[] = {
-		{ "clflush", daxfile__flush_clflush, daxfile__persist_clflush },
-		{ "clflushopt", daxfile__flush_clflushopt,
-		  daxfile__persist_clflushopt },
-		{ "clwb", daxfile__flush_clwb, daxfile__persist_clwb },
-		{ "none", daxfile__flush_none, daxfile__persist_none },
+		{ "clflush", daxfile__flush_clflush },
+		{ "clflushopt", daxfile__flush_clflushopt },
+		{ "clwb", daxfile__flush_clwb },
+		{ "none", daxfile__flush_none },
 	};
 
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		if (!strcmp(name, v[i].name)) {
 			ops.flush = v[i].flush;
-			ops.persist = v[i].persist;
 			ops.flush_name = v[i].name;
 			return;
 		}
@@ -304,10 +299,9 @@ int daxfile_persist(const void *addr, size_t len)
 
 	if (ret < 0)
 		return -1;
-	if (ret)
-		daxfile_drain();
-	else
-		ops.persist(addr, len);
+	if (!ret && len)
+		ops.flush(addr, len);
+	daxfile_drain();
 	return 0;
 }
 
@@ -322,6 +316,15 @@ int daxfile_persist_u64(uint64_t *word, uint64_t value)
 		return -1;
 	__atomic_store_n(word, value, __ATOMIC_RELEASE);
 	return daxfile_persist(word, sizeof(*word));
+}
+
+/* daxfile_get_persist_fn()'s: no registry, the one fence kept. */
+static int persist_cpu(const void *addr, size_t len)
+{
+	if (len)
+		ops.flush(addr, len);
+	daxfile_drain();
+	return 0;
 }
 
 static int persist_msync(const void *addr, size_t len)
@@ -342,7 +345,7 @@ daxfile_persist_fn daxfile_get_persist_fn(const struct daxfile *df)
 			     "the map is read-only; open the file without DAXFILE_RDONLY");
 		return NULL;
 	}
-	return df->mode == DAXFILE_MODE_MSYNC ? persist_msync : ops.persist;
+	return df->mode == DAXFILE_MODE_MSYNC ? persist_msync : persist_cpu;
 }
 
 enum daxfile_granularity daxfile_granularity(const struct daxfile *df)
