@@ -70,8 +70,23 @@ apply_series() {
 		git_tree am -q --whitespace=nowarn "${patches[@]}" ||
 			die "a patch in kernel/series does not apply to linux-source-6.12 $(source_version); see 'git -C build/linux am --show-current-patch'"
 	fi
+	attach_notes "${patches[@]}"
 	git_tree rev-parse HEAD >"$tree/.git/daxfile-applied"
 	echo "$hash" >"$tree/.git/daxfile-series"
+}
+
+# git am drops what a patch says below "---"; put its "Notes:" back on the
+# commit, so that kernel/refresh writes the patch out unchanged.
+attach_notes() {
+	local i=0 commits patch notes
+	mapfile -t commits < <(git_tree rev-list --reverse daxfile-base..HEAD)
+	for patch in "$@"; do
+		notes=$(sed -n '/^---$/,/^ .* | /{/^Notes:$/,/^$/{/^Notes:$/d;s/^    //;p}}' "$patch")
+		if [ -n "$notes" ]; then
+			git_tree notes add -f -m "$notes" "${commits[$i]}" 2>/dev/null
+		fi
+		i=$((i + 1))
+	done
 }
 
 # Bring build/linux to "base + series".  A developer's own commits on top
