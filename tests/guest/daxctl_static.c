@@ -192,7 +192,7 @@ TEST_F(daxctl, einval_flags_and_align)
 	EXPECT_EQ(-EINVAL, daxctl_err(self->fd, NULL, DAXCTL_F_DAX, 0));
 	EXPECT_EQ(-EINVAL, daxctl_err(self->fd, NULL,
 				      DAXCTL_F_DAX | DAXCTL_F_STATIC, 0));
-	EXPECT_EQ(-EINVAL, daxctl_err(self->fd, NULL, 8, 0));
+	EXPECT_EQ(-EINVAL, daxctl_err(self->fd, NULL, 1U << 4, 0));
 	EXPECT_EQ(-EINVAL, daxctl_err(self->fd, NULL, 1U << 31, 0));
 	EXPECT_EQ(-EINVAL, daxctl_err(self->fd, NULL,
 				      DAXCTL_F_GET | DAXCTL_F_STATIC, 0));
