@@ -16,6 +16,14 @@
  * tail is one aligned 8-byte store, which the CPU never tears, so after
  * a crash the log holds every record whose "ack" was printed, and
  * anything past the tail is ignored.
+ *
+ * "create" writes the magic before it returns, and append and verify
+ * refuse any file without it: a log is never adopted from a file that
+ * merely starts with zeroes.  One appender at a time: append takes an
+ * exclusive flock(2), and a second one fails at once (verify only reads
+ * the committed tail, so it needs no lock).
+ *
+ * Exit status: 0 success, 1 failure, 2 usage.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -23,6 +31,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "daxfile.h"
 
@@ -109,27 +119,72 @@ static int pmlog_walk(struct pmlog *log, bool print)
 	return 0;
 }
 
-static int pmlog_open(struct pmlog *log, const char *path, unsigned int fl)
+/* Map path and check that it is a log; writers also take the lock. */
+static int pmlog_open(struct pmlog *log, const char *path, bool writer)
 {
-	log->df = daxfile_open(path, fl);
+	log->df = daxfile_open(path, writer ? 0 : DAXFILE_RDONLY);
 	if (!log->df) {
 		fprintf(stderr, "pmlog: %s: %s\n", path, daxfile_errmsg());
 		return -1;
 	}
+	if (writer && flock(daxfile_fd(log->df), LOCK_EX | LOCK_NB)) {
+		fprintf(stderr, "pmlog: %s: %s\n", path,
+			errno == EWOULDBLOCK ?
+			"another process is appending to it" : strerror(errno));
+		goto fail;
+	}
 	if (daxfile_size(log->df) <= DATA_OFF) {
 		fprintf(stderr, "pmlog: %s: too small for a log\n", path);
-		return -1;
+		goto fail;
 	}
 	log->hdr = daxfile_addr(log->df);
 	log->data = (char *)log->hdr + DATA_OFF;
 	log->cap = daxfile_size(log->df) - DATA_OFF;
-	/* A crash between create and the first magic store leaves zeroes. */
-	if (log->hdr->magic != PMLOG_MAGIC &&
-	    (log->hdr->magic || log->hdr->tail)) {
-		fprintf(stderr, "pmlog: %s: not a pmlog file\n", path);
+	if (log->hdr->magic != PMLOG_MAGIC) {
+		fprintf(stderr, "pmlog: %s: not a pmlog file (no magic%s)\n",
+			path, log->hdr->magic ? "" :
+			"; an interrupted `pmlog create` leaves zeroes");
+		goto fail;
+	}
+	if (pmlog_walk(log, false))
+		goto fail;
+	return 0;
+fail:
+	daxfile_close(log->df);
+	log->df = NULL;
+	return -1;
+}
+
+/* A new file, whose magic is durable before this returns. */
+static int pmlog_create(const char *path, uint64_t size)
+{
+	struct daxfile *df;
+	struct pmlog_hdr *hdr;
+
+	if (size <= DATA_OFF) {
+		fprintf(stderr, "pmlog: %s: a log needs more than %d bytes\n",
+			path, DATA_OFF);
 		return -1;
 	}
-	return pmlog_walk(log, false);
+	df = daxfile_create(path, size, NULL);
+	if (!df) {
+		fprintf(stderr, "pmlog: %s: %s\n", path, daxfile_errmsg());
+		return -1;
+	}
+	hdr = daxfile_addr(df);
+	if (daxfile_persist_u64(&hdr->magic, PMLOG_MAGIC)) {
+		fprintf(stderr, "pmlog: %s: %s\n", path, daxfile_errmsg());
+		daxfile_close(df);
+		unlink(path);	/* ours: daxfile_create made it */
+		return -1;
+	}
+	printf("created %s, mode %s\n", path,
+	       daxfile_mode_name(daxfile_mode(df)));
+	if (daxfile_close(df)) {
+		fprintf(stderr, "pmlog: %s: %s\n", path, daxfile_errmsg());
+		return -1;
+	}
+	return 0;
 }
 
 /* Make one record durable, then commit it by moving the tail. */
@@ -144,9 +199,6 @@ static int pmlog_append(struct pmlog *log, const void *buf, uint32_t len)
 	r.crc = rec_crc(&r, buf);
 	if (!daxfile_memcpy_persist(dst, &r, sizeof(r), DAXFILE_MEM_NODRAIN) ||
 	    !daxfile_memcpy_persist(dst + sizeof(r), buf, len, 0))
-		return -errno;
-	if (log->hdr->magic != PMLOG_MAGIC &&
-	    daxfile_persist_u64(&log->hdr->magic, PMLOG_MAGIC))
 		return -errno;
 	if (daxfile_persist_u64(&log->hdr->tail, tail + rec_size(len)))
 		return -errno;
@@ -201,61 +253,79 @@ static int usage(void)
 {
 	fputs("usage: pmlog create FILE SIZE\n"
 	      "       pmlog append FILE [--count N] [--seed S] [--max-len L]\n"
-	      "       pmlog verify FILE\n", stderr);
+	      "       pmlog verify FILE\n"
+	      "SIZE and L take K, M, G suffixes; N and S are decimal\n",
+	      stderr);
 	return 2;
+}
+
+/* Decimal digits only: strtoull() would take " -1" as 2^64 - 1. */
+static bool parse_u64(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > (UINT64_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*out = v;
+	return true;
 }
 
 int main(int argc, char **argv)
 {
-	uint64_t count = 1, seed = 1, max_len = 4096;
+	uint64_t count = 1, seed = 1, max_len = 4096, size;
 	struct pmlog log = { 0 };
 	int ret;
 
 	if (argc < 3)
 		return usage();
 	if (!strcmp(argv[1], "create")) {
-		struct daxfile *df;
-		uint64_t size;
-
 		if (argc != 4)
 			return usage();
 		if (daxfile_parse_size(argv[3], &size)) {
 			fprintf(stderr, "pmlog: %s\n", daxfile_errmsg());
 			return 2;
 		}
-		df = daxfile_create(argv[2], size, NULL);
-		if (!df) {
-			fprintf(stderr, "pmlog: %s: %s\n", argv[2],
-				daxfile_errmsg());
-			return 1;
-		}
-		printf("created %s, mode %s\n", argv[2],
-		       daxfile_mode_name(daxfile_mode(df)));
-		return daxfile_close(df) ? 1 : 0;
+		return pmlog_create(argv[2], size) ? 1 : 0;
 	}
+	if ((argc - 3) % 2)
+		return usage();
 	for (int i = 3; i + 1 < argc; i += 2) {
+		const char *v = argv[i + 1];
+		bool ok;
+
 		if (!strcmp(argv[i], "--count"))
-			count = strtoull(argv[i + 1], NULL, 0);
+			ok = parse_u64(v, &count);
 		else if (!strcmp(argv[i], "--seed"))
-			seed = strtoull(argv[i + 1], NULL, 0);
+			ok = parse_u64(v, &seed);
 		else if (!strcmp(argv[i], "--max-len"))
-			max_len = strtoull(argv[i + 1], NULL, 0);
+			ok = !daxfile_parse_size(v, &max_len) &&
+			     max_len <= UINT32_MAX - 8;
 		else
 			return usage();
+		if (!ok) {
+			fprintf(stderr, "pmlog: invalid %s '%s'\n", argv[i], v);
+			return 2;
+		}
 	}
-	if (max_len > UINT32_MAX - 8)
-		return usage();
 	if (!strcmp(argv[1], "append")) {
-		if (pmlog_open(&log, argv[2], 0))
+		if (pmlog_open(&log, argv[2], true))
 			return 1;
 		ret = cmd_append(&log, count, seed, (uint32_t)max_len);
 	} else if (!strcmp(argv[1], "verify")) {
-		if (pmlog_open(&log, argv[2], DAXFILE_RDONLY))
+		if (pmlog_open(&log, argv[2], false))
 			return 1;
 		ret = pmlog_walk(&log, true) ? 1 : 0;
 	} else {
 		return usage();
 	}
-	daxfile_close(log.df);
+	if (daxfile_close(log.df)) {
+		fprintf(stderr, "pmlog: %s: %s\n", argv[2], daxfile_errmsg());
+		ret = 1;
+	}
 	return ret;
 }
