@@ -181,6 +181,23 @@ int daxfile_check(int fd, unsigned int align, daxfile_extent_fn fn,
  */
 int daxfile_layout_align(int fd, unsigned int *align);
 
+/*
+ * Bad media under a file: the device's badblocks list (sysfs) mapped
+ * through FIEMAP.  See libdaxfile(3) for repairing a range in place.
+ */
+struct daxfile_badblock {
+	uint64_t	offset;		/* in the file */
+	uint64_t	length;		/* bytes, whole 512-byte sectors */
+	uint64_t	sector;		/* the first, as the disk's list has it */
+};
+
+/* Called once per bad range; return non-zero to stop. */
+typedef int (*daxfile_badblock_fn)(const struct daxfile_badblock *bb,
+				   void *arg);
+
+/* The number of bad ranges in fd (0: none), or -1 with errno set. */
+int daxfile_badblocks(int fd, daxfile_badblock_fn fn, void *arg);
+
 /* ------------------------------------------------------------------ */
 /* Persistence primitives                                              */
 /* ------------------------------------------------------------------ */

@@ -697,6 +697,9 @@ static const char check_help[] =
 "Exits 0 if it would, 3 if it would not, 1 if PATH cannot be checked\n"
 "(not a regular file, unreadable, or no FIEMAP).\n"
 "  -a, --align A   alignment to check for (4K to 2M); default 4K\n"
+"  -b, --badblocks instead, list PATH's ranges on bad media (the pmem\n"
+"                  device's badblocks list, through FIEMAP); exits 3 if\n"
+"                  there are any; see libdaxfile(3) for the repair\n"
 "  -j, --json      one JSON object on stdout\n"
 "  -h, --help      this help\n";
 
@@ -967,6 +970,102 @@ static int cmd_convert(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* ---- check --badblocks ------------------------------------------- */
+
+struct bad_report {
+	bool		json;
+	unsigned int	n;
+};
+
+static int report_bad(const struct daxfile_badblock *bb, void *arg)
+{
+	struct bad_report *r = arg;
+
+	if (r->json)
+		printf("%s{\"offset\":%" PRIu64 ",\"length\":%" PRIu64
+		       ",\"sector\":%" PRIu64 "}", r->n ? "," : "",
+		       bb->offset, bb->length, bb->sector);
+	else
+		printf("  bad: offset 0x%" PRIx64 ", %" PRIu64
+		       " bytes (disk sector %" PRIu64 ")\n", bb->offset,
+		       bb->length, bb->sector);
+	r->n++;
+	return 0;
+}
+
+/* Remove the flag from argv's options; true if it was there. */
+static bool take_flag(int *argc, char **argv, const char *l, const char *s)
+{
+	bool found = false, opts = true;
+	int j = 1;
+
+	for (int i = 1; i < *argc; i++) {
+		if (opts && !strcmp(argv[i], "--"))
+			opts = false;
+		if (opts && (!strcmp(argv[i], l) || !strcmp(argv[i], s))) {
+			found = true;
+			continue;
+		}
+		argv[j++] = argv[i];
+	}
+	*argc = j;
+	argv[j] = NULL;
+	return found;
+}
+
+static int cmd_badblocks(int argc, char **argv)
+{
+	struct bad_report r = { 0 };
+	bool json = false;
+	const char *path = NULL;
+	int fd, n;
+
+	for (int i = 1, opts = 1; i < argc; i++) {
+		if (opts && !strcmp(argv[i], "--"))
+			opts = 0;
+		else if (opts && (!strcmp(argv[i], "-j") ||
+				  !strcmp(argv[i], "--json")))
+			json = true;
+		else if (opts && (!strcmp(argv[i], "-h") ||
+				  !strcmp(argv[i], "--help")))
+			return fputs(check_help, stdout), EXIT_OK;
+		else if (opts && argv[i][0] == '-' && argv[i][1])
+			return usage_err("check",
+					 "'%s' does not go with --badblocks",
+					 argv[i]);
+		else if (path)
+			return usage_err("check", "expected PATH");
+		else
+			path = argv[i];
+	}
+	if (!path)
+		return usage_err("check", "expected PATH");
+	r.json = json;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail(path, "%s", strerror(errno));
+	if (json) {
+		printf("{");
+		json_path(path);
+		printf(",\"badblocks\":[");
+	}
+	n = daxfile_badblocks(fd, report_bad, &r);
+	close(fd);
+	if (n < 0) {
+		if (json)
+			printf("],\"error\":\"%s\"}\n", strerror(errno));
+		return fail(path, "%s", daxfile_errmsg());
+	}
+	if (json)
+		printf("],\"count\":%d}\n", n);
+	else if (!n)
+		printf("%s: no bad blocks\n", path);
+	else
+		printf("%s: %d range%s on bad media; read them from a copy and rewrite whole pages with pwrite(2), see libdaxfile(3)\n",
+		       path, n, n == 1 ? "" : "s");
+	return n ? EXIT_INELIGIBLE : EXIT_OK;
+}
+
 /* ---- main -------------------------------------------------------- */
 
 static const char main_help[] =
@@ -1019,8 +1118,13 @@ int main(int argc, char **argv)
 		return cmd_enable(argc - 1, argv + 1, false);
 	if (!strcmp(cmd, "status"))
 		return cmd_status(argc - 1, argv + 1);
-	if (!strcmp(cmd, "check"))
-		return cmd_check(argc - 1, argv + 1);
+	if (!strcmp(cmd, "check")) {
+		argc--;
+		argv++;
+		if (take_flag(&argc, argv, "--badblocks", "-b"))
+			return cmd_badblocks(argc, argv);
+		return cmd_check(argc, argv);
+	}
 	if (!strcmp(cmd, "convert"))
 		return cmd_convert(argc - 1, argv + 1);
 	fprintf(stderr, "%s: unknown command '%s'; see '%s --help'\n", prog,

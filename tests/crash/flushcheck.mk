@@ -16,6 +16,7 @@ FC_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 	     -I$(top)/include -I$(top)/include/uapi -I$(lib) -Iflushcheck
 
 LIBSRCS := syscall.c errmsg.c file.c map.c check.c flush.c size.c version.c \
+	   badblocks.c \
 	   nt_sse2.c nt_avx2.c nt_avx512f.c
 ISA_flush := -mclflushopt -mclwb
 ISA_nt_avx2 := -mavx2
