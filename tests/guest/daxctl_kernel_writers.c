@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Description: files the kernel itself writes, or that the filesystem
+ * would copy on every write, never become static.
+ *  - ext4 quota files: an active old-style quota file (usrquota, quotaon)
+ *    is written by the kernel through its own block mapping, so enabling
+ *    it is EBUSY, as for an active swapfile; and quotaon of a static file
+ *    is ETXTBSY.  Needs CONFIG_QUOTA and quotacheck (Debian's quota).
+ *  - xfs's always_cow debug knob (/sys/fs/xfs/debug/always_cow, set before
+ *    mount, CONFIG_XFS_DEBUG: the debug kernel) makes every write move
+ *    blocks, so enabling any file on such a mount is EINVAL.
+ * Each case remounts /mnt/pmem and puts it back as it was.  On the kernels
+ * kernel/build.sh makes (DAXFILE_KERNEL test or debug), whose config has
+ * what a case needs, a missing piece fails the case instead of skipping it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/quota.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* kselftest_harness.h itself trips these under -Wextra. */
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wclobbered"
+#include "kselftest_harness.h"
+#include "daxctl_test.h"
+
+#ifndef QFMT_VFS_V0
+#define QFMT_VFS_V0	2
+#endif
+
+#define QUOTA_FILE	MNT "/aquota.user"
+#define ALWAYS_COW	"/sys/fs/xfs/debug/always_cow"
+#define FILE_SIZE	(4UL << 20)
+
+static bool features_required(void)
+{
+	const char *v = getenv("DAXFILE_REQUIRE_FEATURES");
+
+	return v && *v && strcmp(v, "0");
+}
+
+/* Whether DAXFILE_KERNEL names a flavour of kernel/build.sh (or @flavour). */
+static bool our_kernel(const char *flavour)
+{
+	const char *k = getenv("DAXFILE_KERNEL");
+
+	if (!k)
+		return false;
+	if (flavour)
+		return !strcmp(k, flavour);
+	return !strcmp(k, "test") || !strcmp(k, "debug");
+}
+
+/* What a case needs is missing: skip, unless this setup must have it. */
+#define SKIP_WITHOUT(must, reason) do {					\
+	ASSERT_FALSE(features_required() || (must))			\
+		TH_LOG("required here, but %s", reason);		\
+	SKIP(return, reason);						\
+} while (0)
+
+/* The device and type of the filesystem on MNT, from /proc/mounts. */
+static bool mount_source(char *dev, size_t devlen, char *type, size_t tlen)
+{
+	char line[512], d[256], m[256], t[64];
+	bool found = false;
+	FILE *f = fopen("/proc/mounts", "r");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%255s %255s %63s", d, m, t) == 3 &&
+		    !strcmp(m, MNT)) {
+			snprintf(dev, devlen, "%s", d);
+			snprintf(type, tlen, "%s", t);
+			found = true;
+		}
+	fclose(f);
+	return found;
+}
+
+/* The options vm/run mounted MNT with. */
+static const char *base_options(void)
+{
+	const char *o = getenv("DAXFILE_MOUNT_OPTIONS");
+
+	return o && *o ? o : "dax";
+}
+
+/* Mount MNT again with the base options plus @extra; -errno or 0. */
+static int remount(const char *dev, const char *type, const char *extra)
+{
+	char opts[512];
+
+	snprintf(opts, sizeof(opts), "%s%s%s", base_options(),
+		 extra ? "," : "", extra ? extra : "");
+	if (umount(MNT))
+		return -errno;
+	if (mount(dev, MNT, type, 0, opts)) {
+		int err = -errno;
+
+		/* Leave MNT mounted as it was for whatever runs next. */
+		mount(dev, MNT, type, 0, base_options());
+		return err;
+	}
+	return 0;
+}
+
+static int write_sysfs(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+static int run(const char *cmd)
+{
+	int status = system(cmd);
+
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* ---- ext4 quota files ---- */
+
+FIXTURE(quota) {
+	char dev[256];
+	char type[64];
+	bool remounted;
+};
+
+static int quota_on(const char *dev)
+{
+	return ERR(quotactl(QCMD(Q_QUOTAON, USRQUOTA), dev, QFMT_VFS_V0,
+			    (caddr_t)QUOTA_FILE));
+}
+
+static int quota_off(const char *dev)
+{
+	return ERR(quotactl(QCMD(Q_QUOTAOFF, USRQUOTA), dev, 0, NULL));
+}
+
+FIXTURE_SETUP(quota)
+{
+	struct stat st;
+	int fd, ret;
+
+	self->remounted = false;
+	if (!mount_source(self->dev, sizeof(self->dev), self->type,
+			  sizeof(self->type)))
+		SKIP(return, "nothing mounted on " MNT);
+	if (strcmp(self->type, "ext4"))
+		SKIP(return, "ext4 quota files; this is %s", self->type);
+	if (access("/proc/sys/fs/quota", F_OK))
+		SKIP_WITHOUT(our_kernel(NULL), "kernel without CONFIG_QUOTA");
+	if (run("command -v quotacheck >/dev/null"))
+		SKIP_WITHOUT(our_kernel(NULL),
+			     "no quotacheck (scripts/install-deps installs quota)");
+	fd = open(MNT, O_RDONLY | O_DIRECTORY);
+	ASSERT_LE(0, fd);
+	ret = daxctl(fd, NULL, DAXCTL_F_GET, 0);
+	close(fd);
+	if (ret < 0 && errno == ENOSYS)
+		SKIP(return, "kernel without daxctl()");
+
+	ret = remount(self->dev, self->type, "usrquota");
+	ASSERT_EQ(0, ret) TH_LOG("mount -o %s,usrquota: %s", base_options(),
+				 strerror(-ret));
+	self->remounted = true;
+	/* An old-style quota file, made by quotacheck, not the kernel. */
+	unlink(QUOTA_FILE);
+	ASSERT_EQ(0, run("quotacheck -c -u -m -F vfsv0 " MNT));
+	/* Whole pages of written blocks, so it could be made static. */
+	fd = open(QUOTA_FILE, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fstat(fd, &st));
+	if (st.st_size % SZ_4K) {
+		static const char zero[SZ_4K];
+		size_t pad = SZ_4K - st.st_size % SZ_4K;
+
+		ASSERT_EQ((ssize_t)pad, pwrite(fd, zero, pad, st.st_size));
+	}
+	ASSERT_EQ(0, fsync(fd));
+	close(fd);
+}
+
+FIXTURE_TEARDOWN(quota)
+{
+	if (!self->remounted)
+		return;
+	quota_off(self->dev);
+	daxctl(AT_FDCWD, QUOTA_FILE, 0, 0);
+	unlink(QUOTA_FILE);
+	remount(self->dev, self->type, NULL);
+}
+
+/* The kernel writes an active quota file itself: EBUSY, like swap. */
+TEST_F(quota, active_quota_file_is_ebusy)
+{
+	ASSERT_EQ(0, quota_on(self->dev));
+	EXPECT_EQ(-EBUSY, daxctl_err(AT_FDCWD, QUOTA_FILE, DAXCTL_F_STATIC, 0));
+	EXPECT_EQ(0, daxctl_err(AT_FDCWD, QUOTA_FILE, DAXCTL_F_GET, 0));
+	EXPECT_EQ(0, quota_off(self->dev));
+	/* Quota off, it is an ordinary file of written blocks again. */
+	EXPECT_EQ(0, daxctl_err(AT_FDCWD, QUOTA_FILE, DAXCTL_F_STATIC, 0));
+	EXPECT_EQ(0, daxctl_err(AT_FDCWD, QUOTA_FILE, 0, 0));
+}
+
+/* A static file can't become the quota file: ETXTBSY. */
+TEST_F(quota, quotaon_of_static_file_is_etxtbsy)
+{
+	ASSERT_EQ(0, daxctl_err(AT_FDCWD, QUOTA_FILE, DAXCTL_F_STATIC, 0));
+	EXPECT_EQ(-ETXTBSY, quota_on(self->dev));
+	EXPECT_EQ(DAXCTL_F_STATIC,
+		  daxctl_err(AT_FDCWD, QUOTA_FILE, DAXCTL_F_GET, 0));
+	ASSERT_EQ(0, daxctl_err(AT_FDCWD, QUOTA_FILE, 0, 0));
+	/* The refusal was for being static: the same file works now. */
+	EXPECT_EQ(0, quota_on(self->dev));
+	EXPECT_EQ(0, quota_off(self->dev));
+}
+
+/* ---- xfs always_cow ---- */
+
+FIXTURE(always_cow) {
+	char dev[256];
+	char type[64];
+	char path[96];
+	bool remounted;
+};
+
+FIXTURE_SETUP(always_cow)
+{
+	int fd, ret;
+
+	self->remounted = false;
+	snprintf(self->path, sizeof(self->path), MNT "/cow.%d", getpid());
+	if (!mount_source(self->dev, sizeof(self->dev), self->type,
+			  sizeof(self->type)))
+		SKIP(return, "nothing mounted on " MNT);
+	if (strcmp(self->type, "xfs"))
+		SKIP(return, "xfs's always_cow knob; this is %s", self->type);
+	if (access(ALWAYS_COW, W_OK))
+		SKIP_WITHOUT(our_kernel("debug"), "no " ALWAYS_COW
+			     " (CONFIG_XFS_DEBUG: the debug kernel)");
+	fd = open(MNT, O_RDONLY | O_DIRECTORY);
+	ASSERT_LE(0, fd);
+	ret = daxctl(fd, NULL, DAXCTL_F_GET, 0);
+	close(fd);
+	if (ret < 0 && errno == ENOSYS)
+		SKIP(return, "kernel without daxctl()");
+	/* xfs reads the knob at mount time. */
+	ASSERT_EQ(0, write_sysfs(ALWAYS_COW, "1"));
+	ret = remount(self->dev, self->type, NULL);
+	self->remounted = true;
+	ASSERT_EQ(0, ret) TH_LOG("remount with always_cow: %s",
+				 strerror(-ret));
+}
+
+FIXTURE_TEARDOWN(always_cow)
+{
+	if (!self->remounted)
+		return;
+	daxctl(AT_FDCWD, self->path, 0, 0);
+	unlink(self->path);
+	write_sysfs(ALWAYS_COW, "0");
+	remount(self->dev, self->type, NULL);
+}
+
+TEST_F(always_cow, enable_is_einval)
+{
+	int fd = make_written(self->path, FILE_SIZE);
+
+	ASSERT_LE(0, fd);
+	/* always_cow needs reflink; without it the knob does nothing. */
+	if (run("xfs_info " MNT " | grep -q 'reflink=1'"))
+		SKIP(return, "xfs without reflink (-m reflink=0): no always_cow");
+	EXPECT_EQ(-EINVAL, daxctl_err(fd, NULL, DAXCTL_F_STATIC, 0));
+	EXPECT_EQ(0, daxctl_err(fd, NULL, DAXCTL_F_GET, 0));
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
