@@ -89,10 +89,12 @@ int main(void)
 	    !major(st.st_dev)) {
 		fprintf(stderr, "# no FIEMAP extents on %s (%s); set DAXFILE_TEST_FIEMAP_DIR\n",
 			path, daxfile_errmsg());
+		free(buf);
 		return T_SKIP;
 	}
-	if (fe.length < 3 * 4096 || fe.physical % 512) {
+	if (fe.length < 3 * 4096ULL || fe.physical % 512) {
 		fprintf(stderr, "# first extent too short\n");
+		free(buf);
 		return T_SKIP;
 	}
 

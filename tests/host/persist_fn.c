@@ -79,8 +79,8 @@ int main(void)
 	p = daxfile_addr(w);
 	before = rdlocks;
 	for (int i = 0; i < N; i++) {
-		p[i * 64] = (char)i;
-		EXPECT(!fn(p + i * 64, 1), "fn: %s", daxfile_errmsg());
+		p[(size_t)i * 64] = (char)i;
+		EXPECT(!fn(p + (size_t)i * 64, 1), "fn: %s", daxfile_errmsg());
 	}
 	EXPECT(!fn(p, 0), "len 0");
 	EXPECT(rdlocks == before, "%ld locks through the map's function",
