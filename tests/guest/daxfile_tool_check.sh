@@ -81,7 +81,7 @@ for i in $(seq 0 255); do
 	done
 done
 xfs_io -f -c "open -f $d/m2" "${steps[@]}" "$d/m1" >/dev/null
-al=$("$DAXFILE" status --json "$d/m1" | sed -n 's/.*"alignment":\([0-9]*\).*/\1/p')
+al=$("$DAXFILE" status --json "$d/m1" | sed -n 's/.*"layout_alignment":\([0-9]*\).*/\1/p')
 if [ -n "$al" ] && [ "$al" -lt 1048576 ]; then
 	a2=$((al * 2))
 	t "check reports misaligned extents" 3 "misaligned" \
