@@ -133,6 +133,37 @@ TEST_F(lib, rdonly_open)
 	daxfile_close(df);
 }
 
+/* PMDK's terms on a static map, and its own persist function. */
+TEST_F(lib, granularity_and_persist_fn)
+{
+	struct daxfile *df = create_4k(self->path, DAXFILE_REQUIRE_STATIC);
+	struct daxfile *ro;
+	daxfile_persist_fn fn;
+	char *p;
+
+	ASSERT_NE(NULL, df) TH_LOG("%s", daxfile_errmsg());
+	EXPECT_EQ(strcmp(daxfile_flush_variant(), "none") ?
+		  DAXFILE_GRANULARITY_CACHE_LINE : DAXFILE_GRANULARITY_BYTE,
+		  daxfile_granularity(df));
+	fn = daxfile_get_persist_fn(df);
+	ASSERT_NE(NULL, fn) TH_LOG("%s", daxfile_errmsg());
+	p = daxfile_addr(df);
+	memcpy(p + 4096, "persist_fn", 10);
+	EXPECT_EQ(0, fn(p + 4096, 10));
+	/* A read-only map of the same file: no function, and no store. */
+	ro = daxfile_open(self->path, DAXFILE_RDONLY);
+	ASSERT_NE(NULL, ro) TH_LOG("%s", daxfile_errmsg());
+	EXPECT_EQ(NULL, daxfile_get_persist_fn(ro));
+	EXPECT_EQ(EBADF, errno);
+	EXPECT_EQ(NULL, daxfile_memcpy_persist(daxfile_addr(ro), "x", 1, 0));
+	EXPECT_EQ(EBADF, errno);
+	EXPECT_EQ(0, memcmp((char *)daxfile_addr(ro) + 4096, "persist_fn", 10));
+	/* The writable map's own function ignores the read-only one. */
+	EXPECT_EQ(0, fn(p, 64));
+	daxfile_close(ro);
+	daxfile_close(df);
+}
+
 static int make_file(const char *path, bool hole)
 {
 	int fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0644);
