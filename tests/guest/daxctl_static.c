@@ -453,7 +453,7 @@ TEST_F(daxctl, erofs_and_get_on_read_only_mount)
  * a small loop-mounted ext4 in /tmp: an active swapfile is EBUSY, checked
  * before whether the file is DAX at all.
  */
-TEST_F(daxctl, ebusy_active_swapfile)
+TEST_F_TIMEOUT(daxctl, ebusy_active_swapfile, 300)
 {
 	char dir[40], cmd[1024], swapfile[64];
 	int ret;
