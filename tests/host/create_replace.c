@@ -234,10 +234,12 @@ static void sigint_anywhere(void)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	span_ns = (t1.tv_sec - t0.tv_sec) * 1000000000L +
 		  (t1.tv_nsec - t0.tv_nsec);
-	span_ns = span_ns < 100000 ? 100000 : span_ns;
-	srand((unsigned int)getpid());
+	span_ns = span_ns < 100000 ? 100000 :
+		  span_ns > 400000000 ? 400000000 : span_ns;
 	for (int i = 0; i < 150; i++) {
-		struct timespec d = { 0, rand() % (span_ns * 2) };
+		/* Spread the signal over the whole create: a cheap LCG. */
+		uint32_t r = (uint32_t)(getpid() + i) * 1103515245U + 12345U;
+		struct timespec d = { 0, (long)(r % (uint32_t)(span_ns * 2)) };
 		int status;
 		pid_t pid = fork();
 
