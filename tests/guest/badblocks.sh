@@ -31,7 +31,19 @@ ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() { n=$((n + 1)); echo "not ok $n - $1"; failed=$((failed + 1)); }
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 f=$MNT/badblocks-$$
-trap '"$DAXFILE" disable "$f" 2>/dev/null; rm -f "$f"' EXIT
+# The list entry can't be removed but by a repair, and a freed block
+# under it would fail whichever test got it next.  So a file that still
+# has bad blocks stays, static (so never freed), under a hidden name.
+cleanup() {
+	if "$DAXFILE" check --badblocks "$f" >/dev/null 2>&1; then
+		"$DAXFILE" disable "$f" 2>/dev/null
+		rm -f "$f"
+	elif [ -e "$f" ]; then
+		mv "$f" "$MNT/.badblocks-quarantine-$$" &&
+			echo "# kept $MNT/.badblocks-quarantine-$$: it holds the bad range"
+	fi
+}
+trap cleanup EXIT
 
 "$DAXFILE" create -q "$f" 4M 2>&1 | sed 's/^/# /'
 "$DAXFILE" check --badblocks "$f" >/tmp/bb.out 2>&1
