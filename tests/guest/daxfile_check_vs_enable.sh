@@ -12,7 +12,13 @@ DAXFILE=${DAXFILE:-tools/daxfile}
 MNT=${MNT:-/mnt/pmem}
 FS=${DAXFILE_FS:-$(stat -f -c %T "$MNT")}
 d=$MNT/check-vs-enable-$$
-aligns="4096 8192 65536 2097152"
+# Every tool run is an exec under TCG: the default set fits the suite's
+# per-test timeout; DAXFILE_CHECK_ALL=1 runs every layout and alignment.
+if [ -n "${DAXFILE_CHECK_ALL:-}" ]; then
+	aligns="4096 8192 65536 2097152"
+else
+	aligns="4096 8192 2097152"
+fi
 n=0 failed=0 agreed=0
 
 echo "TAP version 13"
@@ -74,10 +80,17 @@ layout_once_shared() {	# reflinked, CoW-written, copy deleted
 		w "$d/$1" 0 4k && rm -f "$d/$1.copy"
 }
 
-layouts="merged_runs written hole all_hole unwritten part_unwritten filled_hole
-	 split_4k_congruent split_4k split_64k misaligned_start
-	 misaligned_length odd_size empty"
+if [ -n "${DAXFILE_CHECK_ALL:-}" ]; then
+	layouts="merged_runs written hole all_hole unwritten part_unwritten
+		 filled_hole split_4k_congruent split_4k split_64k
+		 misaligned_start misaligned_length odd_size empty"
+else
+	layouts="merged_runs written hole unwritten split_4k_congruent
+		 misaligned_length odd_size empty"
+fi
 [ "$FS" = xfs ] && layouts="$layouts shared once_shared"
+# Only ext4 caps an extent (at 128 MiB); on xfs the big file is one run.
+[ "$FS" = xfs ] && layouts=${layouts#merged_runs }
 
 count=0
 for l in $layouts; do count=$((count + $(echo $aligns | wc -w) + 1)); done
@@ -91,7 +104,7 @@ extents() {	# one-line summary of the extents, for the log
 for l in $layouts; do
 	f=$d/$l
 	"layout_$l" "$l"
-	echo "# $l: $(extents "$f")"
+	[ -n "${DAXFILE_CHECK_ALL:-}" ] && echo "# $l: $(extents "$f")"
 	worked=
 	for a in $aligns; do
 		n=$((n + 1))
