@@ -72,7 +72,7 @@ cleanup() {
 trap cleanup EXIT
 
 if [ ! -x "$DAXFILE" ]; then
-	for i in $(seq 8); do skip "real clients" "$DAXFILE not built"; done
+	for _ in $(seq 8); do skip "real clients" "$DAXFILE not built"; done
 	exit 0
 fi
 mkdir -p "$d" || exit 1
@@ -94,7 +94,7 @@ make_static() {
 "$DAXFILE" create "$d/probe" 4M >/dev/null 2>&1
 case $("$DAXFILE" status "$d/probe" 2>&1) in
 *"no daxctl"*|*"not supported here"*)
-	for i in $(seq 8); do skip "real clients" "no static-DAX files here"; done
+	for _ in $(seq 8); do skip "real clients" "no static-DAX files here"; done
 	exit 0 ;;
 esac
 "$DAXFILE" disable "$d/probe" >/dev/null 2>&1
