@@ -81,6 +81,9 @@ expect 0 "layout alignment: *unknown" status "$f"
 expect 0 "mode reason: *the file is not DAX" status "$f"
 expect 2 "unknown option '--fill'" disable "$f" --fill
 expect 2 "expected PATH" convert
+expect 0 "^$f: converted, mode msync" convert "$f"
+expect 1 "^daxfile: $f: static-dax is required" convert "$f" --require-static
+expect 1 "^daxfile: $dir: .*not a regular file" convert "$dir"
 expect 1 "^daxfile: $dir/nonexistent-$$: No such file or directory" status "$dir/nonexistent-$$"
 expect 1 "^daxfile: $dir/nonexistent-$$: " check "$dir/nonexistent-$$"
 expect 1 "^daxfile: $f: .*daxctl" enable "$f"
