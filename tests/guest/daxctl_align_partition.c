@@ -33,20 +33,7 @@
 
 #define FILE_SIZE	(8UL << 20)
 
-/* make test sets DAXFILE_REQUIRE_FEATURES=1 for the setups it makes. */
-static bool features_required(void)
-{
-	const char *v = getenv("DAXFILE_REQUIRE_FEATURES");
 
-	return v && *v && strcmp(v, "0");
-}
-
-/* The setup lacks what a case needs: skip, unless it was required. */
-#define SKIP_WITHOUT(reason) do {					\
-	ASSERT_FALSE(features_required())				\
-		TH_LOG("required here, but %s", reason);		\
-	SKIP(return, reason);						\
-} while (0)
 
 /*
  * The byte offset of the partition MNT is on, from sysfs; -1 when the

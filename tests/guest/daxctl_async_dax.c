@@ -41,18 +41,7 @@
 #define STATX_ATTR_DAX		0x00200000
 #endif
 
-static bool features_required(void)
-{
-	const char *v = getenv("DAXFILE_REQUIRE_FEATURES");
 
-	return v && *v && strcmp(v, "0");
-}
-
-#define SKIP_WITHOUT(reason) do {					\
-	ASSERT_FALSE(features_required())				\
-		TH_LOG("required here, but %s", reason);		\
-	SKIP(return, reason);						\
-} while (0)
 
 static bool file_is_dax(int fd)
 {

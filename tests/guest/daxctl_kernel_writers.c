@@ -41,12 +41,6 @@
 #define ALWAYS_COW	"/sys/fs/xfs/debug/always_cow"
 #define FILE_SIZE	(4UL << 20)
 
-static bool features_required(void)
-{
-	const char *v = getenv("DAXFILE_REQUIRE_FEATURES");
-
-	return v && *v && strcmp(v, "0");
-}
 
 /* Whether DAXFILE_KERNEL names a flavour of kernel/build.sh (or @flavour). */
 static bool our_kernel(const char *flavour)
@@ -61,7 +55,7 @@ static bool our_kernel(const char *flavour)
 }
 
 /* What a case needs is missing: skip, unless this setup must have it. */
-#define SKIP_WITHOUT(must, reason) do {					\
+#define SKIP_WITHOUT_IF(must, reason) do {					\
 	ASSERT_FALSE(features_required() || (must))			\
 		TH_LOG("required here, but %s", reason);		\
 	SKIP(return, reason);						\
@@ -197,7 +191,7 @@ FIXTURE_SETUP(quota)
 	if (strcmp(self->type, "ext4"))
 		SKIP(return, "ext4 quota files; this is %s", self->type);
 	if (access("/proc/sys/fs/quota", F_OK))
-		SKIP_WITHOUT(our_kernel(NULL), "kernel without CONFIG_QUOTA");
+		SKIP_WITHOUT_IF(our_kernel(NULL), "kernel without CONFIG_QUOTA");
 	fd = open(MNT, O_RDONLY | O_DIRECTORY);
 	ASSERT_LE(0, fd);
 	ret = daxctl(fd, NULL, DAXCTL_F_GET, 0);
@@ -283,7 +277,7 @@ FIXTURE_SETUP(always_cow)
 	if (strcmp(self->type, "xfs"))
 		SKIP(return, "xfs's always_cow knob; this is %s", self->type);
 	if (access(ALWAYS_COW, W_OK))
-		SKIP_WITHOUT(our_kernel("debug"), "no " ALWAYS_COW
+		SKIP_WITHOUT_IF(our_kernel("debug"), "no " ALWAYS_COW
 			     " (CONFIG_XFS_DEBUG: the debug kernel)");
 	fd = open(MNT, O_RDONLY | O_DIRECTORY);
 	ASSERT_LE(0, fd);

@@ -12,6 +12,7 @@
 #include <linux/magic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -69,6 +70,24 @@ static inline int make_written(const char *path, size_t size)
 	}
 	return fd;
 }
+
+/* make test sets DAXFILE_REQUIRE_FEATURES=1 for the setups it makes. */
+static inline bool features_required(void)
+{
+	const char *v = getenv("DAXFILE_REQUIRE_FEATURES");
+
+	return v && *v && strcmp(v, "0");
+}
+
+/*
+ * The setup lacks what a case needs: skip, unless the setup exists for it.
+ * Expands inside a kselftest_harness.h test.
+ */
+#define SKIP_WITHOUT(reason) do {					\
+	ASSERT_FALSE(features_required())				\
+		TH_LOG("required here, but %s", reason);		\
+	SKIP(return, reason);						\
+} while (0)
 
 static inline bool fs_is_xfs(void)
 {

@@ -69,20 +69,7 @@ enum { STATIC, OTHER, SPARE, PLAIN, PLAIN_SPARE, NFILES };
 /* Which byte each file is filled with, so a data swap shows. */
 static const int fill_byte[NFILES] = { 0x5a, 0xa5, 0x3c, 0xc3, 0x69 };
 
-/* make test sets DAXFILE_REQUIRE_FEATURES=1 for the setups it makes. */
-static bool features_required(void)
-{
-	const char *v = getenv("DAXFILE_REQUIRE_FEATURES");
 
-	return v && *v && strcmp(v, "0");
-}
-
-/* The setup lacks a feature a case needs: skip, unless it was required. */
-#define SKIP_WITHOUT(reason) do {					\
-	ASSERT_FALSE(features_required())				\
-		TH_LOG("required here, but %s", reason);		\
-	SKIP(return, reason);						\
-} while (0)
 
 FIXTURE(blockmap) {
 	char dir[64];
