@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -41,6 +42,28 @@ static enum dax_state file_dax_state(int fd)
 	    !(stx.stx_attributes_mask & STATX_ATTR_DAX))
 		return DAX_UNKNOWN;
 	return stx.stx_attributes & STATX_ATTR_DAX ? DAX_YES : DAX_NO;
+}
+
+/*
+ * A process that has a file open for its own use holds an flock(2) on it,
+ * as PMDK does on a pool and pmlog on a log: whatever it writes while we
+ * copy or fill the file would be lost, or overwritten with zeroes.  Take
+ * that lock ourselves, through @fd's own file description, and keep it
+ * until @fd is closed.  0, or -1 with EBUSY if someone holds it.
+ */
+static int lock_in_use(int fd)
+{
+	int err;
+
+	if (!flock(fd, LOCK_EX | LOCK_NB))
+		return 0;
+	err = errno;
+	if (err == EWOULDBLOCK)
+		daxfile__err(EBUSY,
+			     "the file is in use: another process holds its lock (flock), as PMDK and pmlog do while it is open");
+	else
+		daxfile__err(err, "cannot lock the file: %s", strerror(err));
+	return -1;
 }
 
 static bool align_ok(unsigned int align)
@@ -457,6 +480,12 @@ static int open_dir(struct create_ctx *c)
 			     "the file exists; use daxfile_open, or DAXFILE_REPLACE (daxfile create --force)");
 		return -1;
 	}
+	/* A FIFO, a device node or a symlink is not ours to replace. */
+	if (!S_ISREG(st.st_mode)) {
+		daxfile__err(EEXIST,
+			     "the name exists and is not a regular file (a symlink, device or FIFO); only regular files are replaced");
+		return -1;
+	}
 	return 0;
 }
 
@@ -671,27 +700,27 @@ static int dispose_old(struct create_ctx *c, bool *was_static)
 		daxfile__err(errno, "the replaced file vanished: %m");
 		return -1;
 	}
-	if (S_ISDIR(st.st_mode)) {
-		daxfile__err(EISDIR, "the path names a directory");
+	/* Replaced by something else since open_dir(): put it back. */
+	if (!S_ISREG(st.st_mode)) {
+		daxfile__err(EEXIST,
+			     "the name became something other than a regular file; it was left alone");
 		return -1;
 	}
-	if (S_ISREG(st.st_mode)) {
-		fd = openat(c->dirfd, c->tmp, O_RDWR | O_NOFOLLOW |
-			    O_NONBLOCK | O_CLOEXEC);
-		if (fd >= 0 && sys_daxctl(fd, NULL, DAXCTL_F_GET, 0) ==
-			       DAXCTL_F_STATIC) {
-			if (sys_daxctl(fd, NULL, 0, 0)) {
-				daxfile__err(errno, errno == EBUSY ?
-					     "cannot replace the file: it is static-dax and mapped" :
-					     "cannot replace the static-dax file: %m");
-				close(fd);
-				return -1;
-			}
-			*was_static = true;
-		}
-		if (fd >= 0)
+	fd = openat(c->dirfd, c->tmp, O_RDWR | O_NOFOLLOW | O_NONBLOCK |
+		    O_CLOEXEC);
+	if (fd >= 0 && sys_daxctl(fd, NULL, DAXCTL_F_GET, 0) ==
+		       DAXCTL_F_STATIC) {
+		if (sys_daxctl(fd, NULL, 0, 0)) {
+			daxfile__err(errno, errno == EBUSY ?
+				     "cannot replace the file: it is static-dax and mapped" :
+				     "cannot replace the static-dax file: %m");
 			close(fd);
+			return -1;
+		}
+		*was_static = true;
 	}
+	if (fd >= 0)
+		close(fd);
 	if (unlinkat(c->dirfd, c->tmp, 0)) {
 		daxfile__err(errno, "cannot remove the replaced file: %m");
 		return -1;
@@ -889,7 +918,7 @@ int daxfile_convert(const char *path, const struct daxfile_opts *opts)
 		return -1;
 	}
 	c.o.flags |= DAXFILE_REPLACE;
-	c.src_fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	c.src_fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (c.src_fd < 0) {
 		daxfile__err(errno, "cannot open: %m");
 		return -1;
@@ -903,6 +932,9 @@ int daxfile_convert(const char *path, const struct daxfile_opts *opts)
 			     "not a regular file");
 		goto fail;
 	}
+	/* Held until src_fd is closed, after the exchange. */
+	if (lock_in_use(c.src_fd))
+		goto fail;
 	if (!c.o.align) {
 		/* The largest alignment the size allows, up to 2 MiB. */
 		c.o.align = DAXFILE_ALIGN_DEFAULT;
@@ -1002,10 +1034,10 @@ int daxfile_fill(int fd, unsigned int align)
 {
 	struct fill_ranges r = { 0 };
 	unsigned int al = align ? align : (unsigned int)getpagesize();
+	int ret = -1, lockfd = -1;
+	char a[32], proc[40];
 	struct stat st;
-	char a[32];
 	void *zero;
-	int ret = -1;
 
 	if (fstat(fd, &st)) {
 		daxfile__err(errno, "cannot stat: %m");
@@ -1014,6 +1046,29 @@ int daxfile_fill(int fd, unsigned int align)
 	if (S_ISREG(st.st_mode) && !(fcntl(fd, F_GETFL) & (O_WRONLY | O_RDWR))) {
 		daxfile__err(EBADF, "the file is not open for writing");
 		return -1;
+	}
+	/*
+	 * Our own file description, so that the lock goes with it and never
+	 * touches one the caller holds through @fd.
+	 */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	lockfd = open(proc, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (lockfd < 0) {
+		daxfile__err(errno, "cannot reopen the file to lock it: %m");
+		return -1;
+	}
+	if (lock_in_use(lockfd))
+		goto out;
+	/* What enabling would refuse anyway, refuse before writing a byte. */
+	if (sys_daxctl(fd, NULL, DAXCTL_F_GET, 0) < 0 && errno == ENOSYS) {
+		daxfile__err(ENOSYS, "daxctl: %s",
+			     daxfile__daxctl_reason(ENOSYS, DAXCTL_F_STATIC));
+		goto out;
+	}
+	if (file_dax_state(fd) == DAX_NO) {
+		daxfile__err(EOPNOTSUPP,
+			     "not a DAX file, so it cannot be made static; nothing was written");
+		goto out;
 	}
 	if (daxfile_check(fd, al, collect, &r) < 0)
 		goto out;
@@ -1067,6 +1122,13 @@ int daxfile_fill(int fd, unsigned int align)
 	}
 	ret = 0;
 out:
+	if (lockfd >= 0) {
+		struct daxfile__saved_err e;
+
+		daxfile__save_err(&e);
+		close(lockfd);
+		daxfile__restore_err(&e);
+	}
 	free(r.v);
 	return ret;
 }

@@ -313,7 +313,7 @@ static const char create_help[] =
 "                      [--require-static] [--quiet]\n"
 "Create PATH with SIZE bytes (suffixes K, M, G, T), every extent written\n"
 "and aligned to A (default 2M), made durable and static-dax.\n"
-"  -a, --align A         extent alignment: 4K to 1G, a power of two\n"
+"  -a, --align A         extent alignment: 4K to 2M (the PMD size), a power of two\n"
 "  -f, --force           replace PATH if it exists\n"
 "  -k, --keep            keep a half-made file on failure (for `check`)\n"
 "  -s, --require-static  fail unless the file ends up static-dax\n"
