@@ -175,7 +175,10 @@ static int pmlog_create(const char *path, uint64_t size)
 	if (daxfile_persist_u64(&hdr->magic, PMLOG_MAGIC)) {
 		fprintf(stderr, "pmlog: %s: %s\n", path, daxfile_errmsg());
 		daxfile_close(df);
-		unlink(path);	/* ours: daxfile_create made it */
+		/* A static file can't be unlinked: say so instead of trying. */
+		fprintf(stderr,
+			"pmlog: %s: left without a log header; remove it with `daxfile disable` and rm\n",
+			path);
 		return -1;
 	}
 	printf("created %s, mode %s\n", path,
