@@ -63,33 +63,7 @@ static long long partition_start(void)
 	return n == 1 ? (long long)(sectors * 512) : -1;
 }
 
-/* /dev/kmsg, positioned after everything logged so far. */
-static int kmsg_open(void)
-{
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
 
-	if (fd >= 0)
-		lseek(fd, 0, SEEK_END);
-	return fd;
-}
-
-/* Whether a record logged since kmsg_open() contains @a and @b. */
-static bool kmsg_says(int fd, const char *a, const char *b)
-{
-	char rec[2048];
-	ssize_t n;
-
-	for (;;) {
-		n = read(fd, rec, sizeof(rec) - 1);
-		if (n < 0 && errno == EPIPE)	/* overwritten: go on */
-			continue;
-		if (n <= 0)
-			return false;
-		rec[n] = '\0';
-		if (strstr(rec, a) && strstr(rec, b))
-			return true;
-	}
-}
 
 /*
  * Whether every extent of @fd is 2 MiB aligned as the filesystem sees it:

@@ -61,25 +61,6 @@ static bool our_kernel(const char *flavour)
 	SKIP(return, reason);						\
 } while (0)
 
-/* The device and type of the filesystem on MNT, from /proc/mounts. */
-static bool mount_source(char *dev, size_t devlen, char *type, size_t tlen)
-{
-	char line[512], d[256], m[256], t[64];
-	bool found = false;
-	FILE *f = fopen("/proc/mounts", "r");
-
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%255s %255s %63s", d, m, t) == 3 &&
-		    !strcmp(m, MNT)) {
-			snprintf(dev, devlen, "%s", d);
-			snprintf(type, tlen, "%s", t);
-			found = true;
-		}
-	fclose(f);
-	return found;
-}
 
 /* The options vm/run mounted MNT with. */
 static const char *base_options(void)

@@ -779,24 +779,6 @@ TEST_F(daxctl, align_2m_maps_with_pmd)
 
 /* ---- lifetime ---- */
 
-static bool mount_source(char *dev, size_t devlen, char *type, size_t tlen)
-{
-	char line[512], d[256], m[256], t[64];
-	bool found = false;
-	FILE *f = fopen("/proc/mounts", "r");
-
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%255s %255s %63s", d, m, t) == 3 &&
-		    !strcmp(m, MNT)) {
-			snprintf(dev, devlen, "%s", d);
-			snprintf(type, tlen, "%s", t);
-			found = true;
-		}
-	fclose(f);
-	return found;
-}
 
 static int eviction_pressure(void)
 {

@@ -12,6 +12,8 @@
 #include <linux/magic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statfs.h>
@@ -94,6 +96,55 @@ static inline bool fs_is_xfs(void)
 	struct statfs sfs;
 
 	return statfs(MNT, &sfs) == 0 && sfs.f_type == XFS_SUPER_MAGIC;
+}
+
+/* /dev/kmsg, positioned after everything logged so far. */
+static inline int kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+/* Whether a record logged since kmsg_open() contains @a and @b. */
+static inline bool kmsg_says(int fd, const char *a, const char *b)
+{
+	char rec[2048];
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)	/* overwritten: go on */
+			continue;
+		if (n <= 0)
+			return false;
+		rec[n] = '\0';
+		if (strstr(rec, a) && strstr(rec, b))
+			return true;
+	}
+}
+
+/* The device and type of the filesystem on MNT, from /proc/mounts. */
+static inline bool mount_source(char *dev, size_t devlen, char *type,
+				size_t tlen)
+{
+	char line[512], d[256], m[256], t[64];
+	bool found = false;
+	FILE *f = fopen("/proc/mounts", "r");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%255s %255s %63s", d, m, t) == 3 &&
+		    !strcmp(m, MNT)) {
+			snprintf(dev, devlen, "%s", d);
+			snprintf(type, tlen, "%s", t);
+			found = true;
+		}
+	fclose(f);
+	return found;
 }
 
 #endif /* DAXCTL_TEST_H */
