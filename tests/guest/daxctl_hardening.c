@@ -199,57 +199,74 @@ fail_fd:
 	return -1;
 }
 
-/* ---- xfs statistics ---- */
+/* ---- journal statistics ---- */
 
 /*
- * The counters that move when xfs changes metadata: committed
- * transactions, block-map writes, unmaps and extent-list insertions and
- * removals, and log-space reservations.  (Reads of the block map count
- * in "blk_map" too; every fault does those, so they are not here.)
+ * The counters that move when the filesystem commits metadata.  On xfs:
+ * committed transactions, block-map writes, unmaps and extent-list
+ * insertions and removals, and log-space reservations.  (Reads of the
+ * block map count in "blk_map" too; every fault does those, so they are
+ * not here.)  On ext4: the journal transactions jbd2 committed.
  */
-struct xfs_counts {
-	unsigned long long trans;	/* trans: sync + async + empty */
+struct journal_counts {
+	unsigned long long trans;	/* xfs trans: sync + async + empty;
+					 * ext4: jbd2 transactions */
 	unsigned long long map_writes;	/* blk_map: mapw + unmap */
 	unsigned long long ext_changes;	/* blk_map: add_exlist + del_exlist */
 	unsigned long long log_reserve;	/* push_ail: try_logspace */
 };
 
-static char xfs_stats_path[128];
+static char stats_path[128];
 
-/* Find /mnt/pmem's own stats file (else the global one); false if none. */
-static bool find_xfs_stats(void)
+/* The device /mnt/pmem is mounted from, without "/dev/"; false if none. */
+static bool mounted_device(char *name, size_t size)
 {
-	char line[512], dev[256], mnt[256], type[64], *name;
+	char line[512], dev[256], mnt[256], type[64];
+	bool found = false;
 	FILE *f = fopen("/proc/mounts", "r");
 
 	if (!f)
 		return false;
-	dev[0] = 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%255s %255s %63s", dev, mnt, type) == 3 &&
-		    !strcmp(mnt, MNT) && !strcmp(type, "xfs"))
-			break;
-		else
-			dev[0] = 0;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%255s %255s %63s", dev, mnt, type) == 3 &&
+			!strcmp(mnt, MNT) && strrchr(dev, '/');
 	fclose(f);
-	name = strrchr(dev, '/');
-	if (name) {
-		snprintf(xfs_stats_path, sizeof(xfs_stats_path),
-			 "/sys/fs/xfs/%s/stats/stats", name + 1);
-		if (!access(xfs_stats_path, R_OK))
-			return true;
-	}
-	snprintf(xfs_stats_path, sizeof(xfs_stats_path),
-		 "/sys/fs/xfs/stats/stats");
-	return !access(xfs_stats_path, R_OK);
+	if (found)
+		snprintf(name, size, "%s", strrchr(dev, '/') + 1);
+	return found;
 }
 
-static int read_xfs_counts(struct xfs_counts *c)
+/*
+ * Find /mnt/pmem's statistics: xfs's own stats file (else the global one),
+ * or the info file of ext4's jbd2 journal; false if there is none.
+ */
+static bool find_journal_stats(void)
+{
+	char dev[128];
+
+	if (!mounted_device(dev, sizeof(dev)))
+		dev[0] = 0;
+	if (fs_is_xfs()) {
+		snprintf(stats_path, sizeof(stats_path),
+			 "/sys/fs/xfs/%s/stats/stats", dev);
+		if (dev[0] && !access(stats_path, R_OK))
+			return true;
+		snprintf(stats_path, sizeof(stats_path),
+			 "/sys/fs/xfs/stats/stats");
+	} else {
+		/* jbd2 names the journal after the device and its inode. */
+		snprintf(stats_path, sizeof(stats_path),
+			 "/proc/fs/jbd2/%s-8/info", dev);
+	}
+	return !access(stats_path, R_OK);
+}
+
+static int read_journal_counts(struct journal_counts *c)
 {
 	unsigned long long v[7];
 	char line[1024];
-	int found = 0;
-	FILE *f = fopen(xfs_stats_path, "r");
+	int found = 0, want = fs_is_xfs() ? 7 : 1;
+	FILE *f = fopen(stats_path, "r");
 
 	if (!f)
 		return -1;
@@ -258,6 +275,10 @@ static int read_xfs_counts(struct xfs_counts *c)
 		if (sscanf(line, "trans %llu %llu %llu", &v[0], &v[1],
 			   &v[2]) == 3) {
 			c->trans = v[0] + v[1] + v[2];
+			found |= 1;
+		} else if (sscanf(line, "%llu transactions (%llu requested)",
+				  &v[0], &v[1]) == 2) {
+			c->trans = v[0];
 			found |= 1;
 		} else if (sscanf(line, "blk_map %llu %llu %llu %llu %llu",
 				  &v[0], &v[1], &v[2], &v[3], &v[4]) == 5) {
@@ -270,55 +291,27 @@ static int read_xfs_counts(struct xfs_counts *c)
 		}
 	}
 	fclose(f);
-	return found == 7 ? 0 : -1;
+	return found == want ? 0 : -1;
 }
 
-static bool mount_has_option(const char *opt)
+/* The jbd2 commit interval in seconds: ext4's "commit=" option, else 5. */
+static unsigned int journal_commit_seconds(void)
 {
-	char line[1024], mnt[256], opts[512];
-	bool found = false;
+	char line[1024], mnt[256], opts[512], *p;
+	unsigned int secs = 5;
 	FILE *f = fopen("/proc/mounts", "r");
 
 	if (!f)
-		return false;
+		return secs;
 	while (fgets(line, sizeof(line), f))
 		if (sscanf(line, "%*s %255s %*s %511s", mnt, opts) == 2 &&
 		    !strcmp(mnt, MNT)) {
-			char *p = strtok(opts, ",");
-
-			found = false;
-			for (; p; p = strtok(NULL, ","))
-				if (!strcmp(p, opt))
-					found = true;
+			p = strstr(opts, "commit=");
+			if (p)
+				secs = strtoul(p + 7, NULL, 10);
 		}
 	fclose(f);
-	return found;
-}
-
-/*
- * Remount /mnt/pmem with or without lazytime, keeping its other flags.
- * With lazytime a write fault's mtime update dirties the inode in memory
- * only, so it is not a transaction; what is left is the block map's.
- */
-static int remount_lazytime(bool on)
-{
-	static const struct { unsigned long st, ms; } keep[] = {
-		{ ST_NOSUID, MS_NOSUID }, { ST_NODEV, MS_NODEV },
-		{ ST_NOEXEC, MS_NOEXEC }, { ST_NOATIME, MS_NOATIME },
-		{ ST_NODIRATIME, MS_NODIRATIME }, { ST_RELATIME, MS_RELATIME },
-	};
-	unsigned long flags = MS_REMOUNT | (on ? MS_LAZYTIME : 0);
-	struct statvfs sv;
-	unsigned int i;
-
-	if (statvfs(MNT, &sv))
-		return -1;
-	for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
-		if (sv.f_flag & keep[i].st)
-			flags |= keep[i].ms;
-	if (mount(NULL, MNT, NULL, flags, NULL))
-		return -1;
-	return mount_has_option("lazytime") == on ? 0 : -1;
+	return secs;
 }
 
 static long minflt(void)
@@ -331,31 +324,25 @@ static long minflt(void)
 
 struct fault_run {
 	long faults;			/* minor faults seen */
-	long stamps;			/* faults that may have set mtime */
-	struct xfs_counts d;		/* what the counters moved by */
+	struct journal_counts d;	/* what the counters moved by */
 };
-
-/* Nanoseconds of the coarse clock that file timestamps come from. */
-static long long coarse_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /*
  * Write-fault NFAULTS distinct 4 KiB pages of @fd from @off, each once,
  * through a fresh MAP_SHARED mapping placed 4 KiB off a 2 MiB boundary,
- * so every fault is a PTE fault; count the faults and the xfs counters.
+ * so every fault is a PTE fault; count the faults and the journal.
+ *
+ * Every 16 faults, sleep past a clock tick, so that mtime is due for an
+ * update at least NFAULTS / 16 times: a fault path that logs timestamps
+ * shows it in every run.  jbd2 commits in the background, so on ext4 wait
+ * a commit interval before reading the counters again.
  */
 static int count_write_faults(int fd, size_t size, size_t off,
 			      struct fault_run *r)
 {
-	struct xfs_counts before, after;
+	struct journal_counts before, after;
 	unsigned char *area, *p;
 	size_t i, len = size + 2 * SZ_2M;
-	long long before_ns, after_ns, prev_ns = -1;
 	long f0;
 
 	area = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -369,27 +356,20 @@ static int count_write_faults(int fd, size_t size, size_t off,
 		munmap(area, len);
 		return -1;
 	}
-	if (read_xfs_counts(&before)) {
+	if (read_journal_counts(&before)) {
 		munmap(area, len);
 		return -1;
 	}
-	/*
-	 * A fault sets mtime only if the clock moved on since the last one
-	 * that did.  When the clock reads the same before and after a store
-	 * as after the previous one, its fault found mtime already current.
-	 */
-	r->stamps = 0;
 	f0 = minflt();
 	for (i = 0; i < NFAULTS; i++) {
-		before_ns = coarse_ns();
+		if (!(i % 16))
+			usleep(20000);
 		p[off + i * SZ_4K + 8] = 0xcd;
-		after_ns = coarse_ns();
-		if (before_ns != after_ns || after_ns != prev_ns)
-			r->stamps++;
-		prev_ns = before_ns == after_ns ? after_ns : -1;
 	}
 	r->faults = minflt() - f0;
-	if (read_xfs_counts(&after)) {
+	if (!fs_is_xfs())
+		sleep(journal_commit_seconds() + 1);
+	if (read_journal_counts(&after)) {
 		munmap(area, len);
 		return -1;
 	}
@@ -401,12 +381,11 @@ static int count_write_faults(int fd, size_t size, size_t off,
 	return 0;
 }
 
-/* The block map untouched, and no more transactions than timestamps. */
+/* Nothing committed: no transaction, no log reservation, no map change. */
 static bool run_is_quiet(const struct fault_run *r)
 {
-	return !r->d.map_writes && !r->d.ext_changes &&
-	       r->d.trans <= (unsigned long long)r->stamps &&
-	       r->d.log_reserve <= (unsigned long long)r->stamps;
+	return !r->d.map_writes && !r->d.ext_changes && !r->d.trans &&
+	       !r->d.log_reserve;
 }
 
 /* ---- credentials ---- */
@@ -509,7 +488,6 @@ FIXTURE(hard) {
 	char path[NFILES][96];
 	int fd;			/* O_RDWR fd of path[F], FILE_SIZE written */
 	int unlinked;		/* an fd whose file may have no name */
-	bool lazytime;		/* remounted lazytime: undo it */
 };
 
 FIXTURE_SETUP(hard)
@@ -523,7 +501,6 @@ FIXTURE_SETUP(hard)
 			 self->dir, names[i]);
 	self->fd = -1;
 	self->unlinked = -1;
-	self->lazytime = false;
 
 	if (statx(AT_FDCWD, MNT, 0, STATX_BASIC_STATS, &stx) ||
 	    mkdir(self->dir, 0755))
@@ -541,8 +518,6 @@ FIXTURE_TEARDOWN(hard)
 {
 	int i;
 
-	if (self->lazytime && remount_lazytime(false))
-		printf("# could not remount " MNT " without lazytime\n");
 	if (self->unlinked >= 0) {
 		/* Never leave a nameless file pinned until umount. */
 		daxctl(self->unlinked, NULL, 0, 0);
@@ -639,18 +614,13 @@ TEST_F_TIMEOUT(hard, reflinked_copy_kept_enable_einval, 300)
 }
 
 /*
- * Count what NFAULTS write faults on a static file make xfs do; up to
- * three disjoint runs, so a background transaction (the log worker's,
- * inode inactivation of an earlier case's files) that lands in one run
- * can't fail the case, while a fault path that does work fails every run.
- *
- * The block map must not change at all.  Transactions must not exceed
- * the timestamp updates: 6.12 xfs logs the inode whenever a write fault
- * finds the coarse clock moved on, lazytime or not (the time change
- * forces an i_version bump, which marks the inode I_DIRTY_SYNC).  The
- * clock is read around every store, which bounds how many faults can
- * have set mtime; a fault that maps through the CoW fork commits at
- * least one transaction per fault, far more than that.
+ * Count what NFAULTS write faults on a static file make the filesystem
+ * commit; up to three disjoint runs, so a background transaction (the log
+ * worker's, inode inactivation of an earlier case's files) that lands in
+ * one run can't fail the case, while a fault path that does work fails
+ * every run.  Nothing may be committed: not the block map, which is
+ * frozen, and not the timestamps, which a static file keeps in memory
+ * until fsync (see daxfile.rst).
  */
 static void measure(struct __test_metadata *_metadata, const char *what,
 		    int fd, size_t size)
@@ -659,15 +629,16 @@ static void measure(struct __test_metadata *_metadata, const char *what,
 	bool quiet = false;
 	int run;
 
+	/* Commit what making the file left behind before counting. */
+	ASSERT_EQ(0, syncfs(fd));
 	for (run = 0; run < 3 && !quiet; run++) {
 		ASSERT_EQ(0, count_write_faults(fd, size,
 						SZ_2M + run * (NFAULTS * SZ_4K),
 						&r));
-		printf("# %s, run %d: %ld write faults on %d pages, %ld of "
-		       "them may have set mtime: %llu transactions, %llu log "
-		       "reservations, %llu block-map writes, %llu "
-		       "extent-list changes\n",
-		       what, run + 1, r.faults, NFAULTS, r.stamps, r.d.trans,
+		printf("# %s, run %d: %ld write faults on %d pages: %llu "
+		       "transactions, %llu log reservations, %llu block-map "
+		       "writes, %llu extent-list changes\n",
+		       what, run + 1, r.faults, NFAULTS, r.d.trans,
 		       r.d.log_reserve, r.d.map_writes, r.d.ext_changes);
 		fflush(stdout);
 		/* The faults happened: each page took one. */
@@ -678,23 +649,10 @@ static void measure(struct __test_metadata *_metadata, const char *what,
 }
 
 /*
- * Remount lazytime, so timestamps are as cheap as xfs makes them (see
- * measure(): on 6.12 that is not free); teardown puts it back.
- */
-static void lazytime(struct __test_metadata *_metadata,
-		     FIXTURE_DATA(hard) *self)
-{
-	if (!mount_has_option("lazytime")) {
-		ASSERT_EQ(0, remount_lazytime(true))
-			TH_LOG("remount lazytime: %s", strerror(errno));
-		self->lazytime = true;
-	}
-}
-
-/*
  * A once-reflinked static file whose CoW fork preallocation (a 16 MiB
- * cowextsize hint) covered every page faulted: today each of those faults
- * converts and remaps a CoW block, at least one transaction each.
+ * cowextsize hint) covered every page faulted: before enable dropped the
+ * CoW state, each of those faults converted and remapped a CoW block, at
+ * least one transaction each.
  */
 TEST_F_TIMEOUT(hard, once_reflinked_static_write_faults_do_no_transactions, 300)
 {
@@ -702,8 +660,8 @@ TEST_F_TIMEOUT(hard, once_reflinked_static_write_faults_do_no_transactions, 300)
 	int fd, cow;
 
 	if (!fs_is_xfs())
-		SKIP(return, "these are xfs's statistics");
-	if (!find_xfs_stats())
+		SKIP(return, "reflink and CoW forks are xfs's here");
+	if (!find_journal_stats())
 		SKIP(return, "no xfs statistics in /sys/fs/xfs");
 	fd = make_once_reflinked(self->path[G], self->path[H], COW_SIZE,
 				 COW_SIZE, false, &cowed);
@@ -716,26 +674,78 @@ TEST_F_TIMEOUT(hard, once_reflinked_static_write_faults_do_no_transactions, 300)
 	if (cow != COW_HIDDEN)
 		ASSERT_LT(0, cow);
 	ASSERT_EQ(0, daxctl_err(fd, NULL, DAXCTL_F_STATIC, SZ_4K));
-	lazytime(_metadata, self);
 	measure(_metadata, "once-reflinked static file", fd, COW_SIZE);
 	close(fd);
 }
 
-/* The control: a file that was never reflinked does no work either. */
-TEST_F_TIMEOUT(hard, never_reflinked_static_write_faults_do_no_transactions, 300)
+/* A file that was never reflinked does no work either, on both fs. */
+TEST_F_TIMEOUT(hard, static_write_faults_do_no_transactions, 300)
 {
 	int fd;
 
-	if (!fs_is_xfs())
-		SKIP(return, "these are xfs's statistics");
-	if (!find_xfs_stats())
-		SKIP(return, "no xfs statistics in /sys/fs/xfs");
+	if (!find_journal_stats())
+		SKIP(return, "no journal statistics for " MNT);
 	fd = make_written(self->path[G], COW_SIZE);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, daxctl_err(fd, NULL, DAXCTL_F_STATIC, SZ_4K));
-	lazytime(_metadata, self);
 	measure(_metadata, "never-reflinked static file", fd, COW_SIZE);
 	close(fd);
+}
+
+/*
+ * The control for the two above: the same faults on an ordinary DAX file
+ * commit its timestamp updates, so the counters and the clock ticks that
+ * count_write_faults() waits for do show a fault path that logs.
+ */
+TEST_F_TIMEOUT(hard, ordinary_write_faults_commit_timestamps, 300)
+{
+	struct fault_run r;
+	int fd;
+
+	if (!find_journal_stats())
+		SKIP(return, "no journal statistics for " MNT);
+	fd = make_written(self->path[G], COW_SIZE);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, count_write_faults(fd, COW_SIZE, SZ_2M, &r));
+	printf("# ordinary file: %ld write faults, %llu transactions\n",
+	       r.faults, r.d.trans);
+	EXPECT_LE(NFAULTS, r.faults);
+	EXPECT_LT(0, r.d.trans);
+	close(fd);
+}
+
+/*
+ * A static file's write fault updates mtime in memory only; fsync must
+ * then commit it, on mounts with and without lazytime alike.
+ */
+TEST_F_TIMEOUT(hard, static_write_fault_mtime_is_committed_by_fsync, 120)
+{
+	struct journal_counts before, after;
+	struct stat st0, st1;
+	unsigned char *p;
+
+	if (!find_journal_stats())
+		SKIP(return, "no journal statistics for " MNT);
+	ASSERT_EQ(0, daxctl_err(self->fd, NULL, DAXCTL_F_STATIC, 0));
+	ASSERT_EQ(0, fsync(self->fd));
+	ASSERT_EQ(0, fstat(self->fd, &st0));
+	p = mmap(NULL, FILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	usleep(20000);		/* past a clock tick */
+	p[SZ_4K] = 0x5a;
+	munmap(p, FILE_SIZE);
+	ASSERT_EQ(0, fstat(self->fd, &st1));
+	EXPECT_TRUE(st1.st_mtim.tv_sec != st0.st_mtim.tv_sec ||
+		    st1.st_mtim.tv_nsec != st0.st_mtim.tv_nsec)
+		TH_LOG("the write fault did not update mtime");
+	ASSERT_EQ(0, read_journal_counts(&before));
+	ASSERT_EQ(0, fsync(self->fd));
+	ASSERT_EQ(0, read_journal_counts(&after));
+	printf("# fsync after the store: %llu transactions\n",
+	       after.trans - before.trans);
+	EXPECT_LT(0, after.trans - before.trans)
+		TH_LOG("fsync committed no timestamp");
 }
 
 /* ---- 5. lifetime and permissions ---- */
