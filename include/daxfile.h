@@ -75,8 +75,10 @@ enum daxfile_mode {
 #define DAXFILE_RDONLY		(1U << 1)	/* open: map read-only */
 #define DAXFILE_REPLACE		(1U << 2)	/* create: replace existing */
 #define DAXFILE_KEEP_ON_ERROR	(1U << 3)	/* create: keep failed file */
+#define DAXFILE_ENABLE		(1U << 4)	/* open: make it static first */
 
-#define DAXFILE_OPEN_VALID	(DAXFILE_REQUIRE_STATIC | DAXFILE_RDONLY)
+#define DAXFILE_OPEN_VALID	(DAXFILE_REQUIRE_STATIC | DAXFILE_RDONLY | \
+				 DAXFILE_ENABLE)
 #define DAXFILE_CREATE_VALID	(DAXFILE_REQUIRE_STATIC | DAXFILE_REPLACE | \
 				 DAXFILE_KEEP_ON_ERROR)
 
@@ -105,7 +107,10 @@ struct daxfile_opts {
 struct daxfile *daxfile_create(const char *path, uint64_t size,
 			       const struct daxfile_opts *opts);
 
-/* Open and map an existing file, re-enabling static mode if needed. */
+/*
+ * Open and map an existing file in the mode it has: never changes it,
+ * unless DAXFILE_ENABLE asks to make it static-dax first.
+ */
 struct daxfile *daxfile_open(const char *path, unsigned int flags);
 
 /* Unmap and close; the file stays static.  NULL is allowed. */

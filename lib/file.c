@@ -113,12 +113,29 @@ static void set_reason(struct daxfile *df, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * Does the kernel refuse MAP_SYNC for fd?  It does for page-cache files
+ * and on asynchronous DAX devices (virtio-pmem), where it refuses
+ * static-dax too; a one-page read-only probe asks it.
+ */
+static bool map_sync_refused(int fd)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	void *p = mmap(NULL, pg, PROT_READ, MAP_SHARED_VALIDATE | MAP_SYNC,
+		       fd, 0);
+
+	if (p == MAP_FAILED)
+		return errno == EOPNOTSUPP;
+	munmap(p, pg);
+	return false;
+}
+
 /* daxctl(STATIC)'s refusals that leave MAP_SYNC or MSYNC mode safe. */
 static const char *degrade_reason(int err, char *buf, size_t len)
 {
 	switch (err) {
 	case 0:
-		return "the file is not static-dax, and a read-only open does not enable it";
+		return "the file is not static-dax; make it static once with `daxfile enable` (or open it with DAXFILE_ENABLE)";
 	case ENOENT:
 		return "the file has no name (it was unlinked); only linked files can be static-dax";
 	case EOPNOTSUPP:
@@ -138,9 +155,11 @@ static const char *degrade_reason(int err, char *buf, size_t len)
 }
 
 /*
- * Settle df->mode: STATIC if the file is or can be made static-dax,
- * otherwise MAP_SYNC for DAX files and MSYNC for the rest, with the
- * reason in df->reason.  An ineligible file (holes, unwritten or shared
+ * Settle df->mode: STATIC if the file is static-dax (or DAXFILE_ENABLE
+ * asks to make it so and it can be), otherwise MAP_SYNC for DAX files and
+ * MSYNC for the rest, with the reason in df->reason.  The state is the
+ * file's own, kept on disk by the kernel: opening a file must not change
+ * it behind the user's back (it makes the file undeletable, for one).  An ineligible file (holes, unwritten or shared
  * extents, misaligned) degrades too: MAP_SYNC makes the filesystem
  * commit the block map on each write fault, so it is safe for any
  * layout.  Only DAXFILE_REQUIRE_STATIC turns these into failures.  The
@@ -162,7 +181,7 @@ static int settle_mode(struct daxfile *df, unsigned int flags,
 		df->mode = DAXFILE_MODE_STATIC;
 		return 0;
 	}
-	if (df->rdonly)
+	if (!(flags & DAXFILE_ENABLE))
 		goto not_static;
 	if (!sys_daxctl(df->fd, NULL, DAXCTL_F_STATIC, align)) {
 		/* Verify: trust the kernel's word, not our call. */
@@ -193,7 +212,12 @@ not_static:
 		return -1;
 	}
 	if (flags & DAXFILE_REQUIRE_STATIC) {
-		require_static_fail(err ? err : EPERM, why);
+		/* Not static, and not asked to enable: say if it never can be. */
+		if (!err && map_sync_refused(df->fd))
+			require_static_fail(EOPNOTSUPP,
+					    "the kernel refuses MAP_SYNC and static-dax for this file: it is not DAX, or its DAX device is asynchronous (virtio-pmem)");
+		else
+			require_static_fail(err ? err : EPERM, why);
 		return -1;
 	}
 	set_reason(df, "%s", why);
@@ -242,6 +266,11 @@ struct daxfile *daxfile_open(const char *path, unsigned int flags)
 	if (flags & ~DAXFILE_OPEN_VALID) {
 		daxfile__err(EINVAL, "unknown flags 0x%x",
 			     flags & ~DAXFILE_OPEN_VALID);
+		return NULL;
+	}
+	if ((flags & DAXFILE_RDONLY) && (flags & DAXFILE_ENABLE)) {
+		daxfile__err(EINVAL,
+			     "DAXFILE_ENABLE changes the file: it needs a writable open, not DAXFILE_RDONLY");
 		return NULL;
 	}
 	df = calloc(1, sizeof(*df));
@@ -861,7 +890,8 @@ static struct daxfile *create_common(struct create_ctx *c)
 	}
 	if (fill(c) || check_src(c) || link_temp(c))
 		goto fail;
-	if (settle_mode(c->df, c->o.flags, c->o.align))
+	/* Making the new file static is what create and convert are for. */
+	if (settle_mode(c->df, c->o.flags | DAXFILE_ENABLE, c->o.align))
 		goto fail;
 	c->made_static = c->df->mode == DAXFILE_MODE_STATIC;
 	if (map_file(c->df, c->o.flags) || check_src(c) || put_in_place(c))

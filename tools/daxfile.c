@@ -25,6 +25,15 @@
 #include <unistd.h>
 
 #include "daxfile.h"
+#include "ondisk.h"
+
+/* Until the uapi headers here have them (see daxctl(2)). */
+#ifndef DAXCTL_F_GET_ALIGN
+#define DAXCTL_F_GET_ALIGN	(1U << 4)
+#endif
+#ifndef STATX_ATTR_STATIC_DAX
+#define STATX_ATTR_STATIC_DAX	0x80000000ULL
+#endif
 
 #ifndef STATX_ATTR_DAX
 #define STATX_ATTR_DAX		0x00200000
@@ -110,6 +119,10 @@ struct facts {
 	int		state;		/* daxctl GET: 1, 0, or -1 */
 	int		state_err;	/* errno when state < 0 */
 	unsigned int	iflags;		/* FS_IOC_GETFLAGS */
+	int		on_disk;	/* kernel keeps the state on disk: 1/0 */
+	long		rec_align;	/* alignment recorded, 0, -1 unknown */
+	int		feature;	/* fs has the feature bit: 1, 0, -1 */
+	char		feature_why[256];	/* when feature < 0 */
 };
 
 static const char *fs_name(long type, char *buf, size_t len)
@@ -150,6 +163,15 @@ static int get_facts(int fd, struct facts *f)
 		f->state_err = errno;
 	else
 		f->state = !!(f->state & DAXCTL_F_STATIC);
+	/*
+	 * A kernel that records the state on disk says so in statx's
+	 * attributes mask; an older one keeps it in memory until umount.
+	 */
+	f->on_disk = !statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx) &&
+		     (stx.stx_attributes_mask & STATX_ATTR_STATIC_DAX);
+	f->rec_align = f->on_disk ? daxctl_fd(fd, DAXCTL_F_GET_ALIGN, 0) : -1;
+	f->feature = ondisk_feature(f->st.st_dev, f->fs, f->feature_why,
+				    sizeof(f->feature_why));
 	return 0;
 }
 
@@ -579,20 +601,20 @@ static const char *predict_mode(const struct report_file *r, char *why,
 			 strerror(f->state_err));
 		return "map_sync";
 	}
-	if (!has_cap(CAP_IMMUTABLE_BIT))
-		snprintf(why, len, "enabling static-dax needs CAP_LINUX_IMMUTABLE");
-	else if (f->st.st_uid != geteuid() && !has_cap(CAP_FOWNER_BIT))
-		snprintf(why, len, "enabling static-dax needs ownership of the file or CAP_FOWNER");
-	else if (access(r->path, W_OK))
-		snprintf(why, len, "enabling static-dax needs write access");
-	else if (f->iflags & (FS_IMMUTABLE_FL | FS_APPEND_FL))
-		snprintf(why, len, "the file is immutable or append-only (chattr -ia)");
-	else if (r->layout_ret || !r->layout)
-		snprintf(why, len, "not eligible for static-dax: %s",
+	/* Opening a file never enables it: say what `daxfile enable` needs. */
+	if (r->layout_ret || !r->layout)
+		snprintf(why, len, "not static-dax, and not eligible: %s",
 			 r->layout_why);
-	if (why[0])
-		return "map_sync";
-	return "static";
+	else if (f->iflags & (FS_IMMUTABLE_FL | FS_APPEND_FL))
+		snprintf(why, len, "not static-dax; the file is immutable or append-only (chattr -ia first)");
+	else if (!has_cap(CAP_IMMUTABLE_BIT))
+		snprintf(why, len, "not static-dax; `daxfile enable` makes it static once, as a user with CAP_LINUX_IMMUTABLE");
+	else if (f->st.st_uid != geteuid() && !has_cap(CAP_FOWNER_BIT))
+		snprintf(why, len, "not static-dax; `daxfile enable` needs ownership of the file or CAP_FOWNER");
+	else
+		snprintf(why, len, "not static-dax; `daxfile enable %s` makes it static%s",
+			 r->path, f->on_disk ? " for good" : " until umount");
+	return "map_sync";
 }
 
 static int gather(const char *path, struct report_file *r)
@@ -661,6 +683,13 @@ static int cmd_status(int argc, char **argv)
 			printf("null");
 		printf(",\"layout_problem\":");
 		r.layout_why[0] ? json_str(r.layout_why) : printf("null");
+		printf(",\"on_disk\":%s", r.f.on_disk ? "true" : "false");
+		printf(",\"recorded_alignment\":");
+		r.f.rec_align > 0 ? printf("%ld", r.f.rec_align) :
+			printf("null");
+		printf(",\"feature\":%s,\"feature_problem\":",
+		       json_tri(r.f.feature));
+		r.f.feature < 0 ? json_str(r.f.feature_why) : printf("null");
 		printf(",\"mode\":\"%s\",\"mode_reason\":", mode);
 		why[0] ? json_str(why) : printf("null");
 		printf("}\n");
@@ -682,6 +711,20 @@ static int cmd_status(int argc, char **argv)
 		       daxfile_format_size(r.layout, a, sizeof(a)));
 	else
 		printf("  layout alignment:     none (%s)\n", r.layout_why);
+	printf("  kept:                 %s\n", r.f.on_disk ?
+	       "on disk (a flag in the inode; every mount and boot sees it)" :
+	       "in memory only (this kernel forgets it at umount)");
+	if (r.f.rec_align > 0)
+		printf("  recorded alignment:   %s\n",
+		       daxfile_format_size((uint64_t)r.f.rec_align, a,
+					   sizeof(a)));
+	if (r.f.feature < 0)
+		printf("  fs feature static_dax: unknown (%s)\n",
+		       r.f.feature_why);
+	else
+		printf("  fs feature static_dax: %s\n", r.f.feature ?
+		       "set (kernels and fsck without it mount read-only or refuse)" :
+		       "not set (no file here was ever made static on disk)");
 	printf("  mode:                 %s\n", mode);
 	if (why[0])
 		printf("  mode reason:          %s\n", why);

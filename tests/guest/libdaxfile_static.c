@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * Description: libdaxfile in STATIC mode on a DAX mount: create, persist,
- * reopen, re-enable after disable, read-only opens, and the reasons given
- * for files with holes or unwritten extents.  Runs on /mnt/pmem.
+ * reopen, opening never enabling (DAXFILE_ENABLE does), unprivileged and
+ * read-only opens, and the reasons given for files with holes or
+ * unwritten extents.  Runs on /mnt/pmem.
  */
 #include <errno.h>
 #include <dirent.h>
@@ -11,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "daxfile.h"
@@ -95,7 +98,12 @@ TEST_F(lib, create_2m_aligned)
 	daxfile_close(df);
 }
 
-TEST_F(lib, open_reenables_after_disable)
+/*
+ * Opening never changes a file's state: a file made ordinary again opens in
+ * MAP_SYNC mode and stays ordinary, saying how to make it static; only
+ * DAXFILE_ENABLE makes it static again.
+ */
+TEST_F(lib, open_never_enables)
 {
 	struct daxfile *df = create_4k(self->path, 0);
 
@@ -108,9 +116,69 @@ TEST_F(lib, open_reenables_after_disable)
 	EXPECT_EQ(0, daxctl(self->path, DAXCTL_F_GET, 0));
 	df = daxfile_open(self->path, 0);
 	ASSERT_NE(NULL, df) TH_LOG("%s", daxfile_errmsg());
+	EXPECT_EQ(DAXFILE_MODE_MAP_SYNC, daxfile_mode(df));
+	EXPECT_NE(NULL, strstr(daxfile_mode_reason(df) ?: "", "daxfile enable"))
+		TH_LOG("%s", daxfile_mode_reason(df));
+	EXPECT_EQ(0, daxctl(self->path, DAXCTL_F_GET, 0));
+	daxfile_close(df);
+	/* Requiring static mode of it fails, and changes nothing either. */
+	df = daxfile_open(self->path, DAXFILE_REQUIRE_STATIC);
+	EXPECT_EQ(NULL, df);
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(0, daxctl(self->path, DAXCTL_F_GET, 0));
+	daxfile_close(df);
+}
+
+TEST_F(lib, enable_flag_makes_it_static)
+{
+	struct daxfile *df = create_4k(self->path, 0);
+
+	ASSERT_NE(NULL, df) TH_LOG("%s", daxfile_errmsg());
+	daxfile_close(df);
+	ASSERT_EQ(0, daxctl(self->path, 0, 0)) TH_LOG("%s", daxfile_errmsg());
+	df = daxfile_open(self->path, DAXFILE_ENABLE | DAXFILE_REQUIRE_STATIC);
+	ASSERT_NE(NULL, df) TH_LOG("%s", daxfile_errmsg());
 	EXPECT_EQ(DAXFILE_MODE_STATIC, daxfile_mode(df));
 	EXPECT_EQ(DAXCTL_F_STATIC, daxctl(self->path, DAXCTL_F_GET, 0));
 	daxfile_close(df);
+	/* Enabling needs a writable open. */
+	errno = 0;
+	EXPECT_EQ(NULL, daxfile_open(self->path, DAXFILE_ENABLE |
+				     DAXFILE_RDONLY));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+/*
+ * A static file is static for whoever opens it: a process with no
+ * capability at all gets STATIC mode, without enabling anything.
+ */
+TEST_F(lib, unprivileged_open_of_static_file_is_static)
+{
+	struct daxfile *df = create_4k(self->path, DAXFILE_REQUIRE_STATIC);
+	int status;
+	pid_t pid;
+
+	ASSERT_NE(NULL, df) TH_LOG("%s", daxfile_errmsg());
+	daxfile_close(df);
+	ASSERT_EQ(0, chown(self->path, 4242, 4242));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* setuid() away from root drops every capability. */
+		if (setgid(4242) || setuid(4242))
+			_exit(100);
+		df = daxfile_open(self->path, DAXFILE_REQUIRE_STATIC);
+		if (!df) {
+			fprintf(stderr, "# daxfile_open: %s\n", daxfile_errmsg());
+			_exit(1);
+		}
+		memcpy(daxfile_addr(df), "user", 4);
+		_exit(daxfile_persist(daxfile_addr(df), 4) ||
+		      daxfile_mode(df) != DAXFILE_MODE_STATIC ? 2 : 0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
 TEST_F(lib, rdonly_open)
@@ -194,13 +262,13 @@ TEST_F(lib, hole_is_explained)
 	int fd;
 
 	ASSERT_EQ(0, make_file(self->path, true));
-	df = daxfile_open(self->path, DAXFILE_REQUIRE_STATIC);
+	df = daxfile_open(self->path, DAXFILE_ENABLE | DAXFILE_REQUIRE_STATIC);
 	EXPECT_EQ(NULL, df);
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_NE(NULL, strstr(daxfile_errmsg(), "hole at offset 0x1000"))
 		TH_LOG("%s", daxfile_errmsg());
 	daxfile_close(df);
-	df = daxfile_open(self->path, 0);
+	df = daxfile_open(self->path, DAXFILE_ENABLE);
 	ASSERT_NE(NULL, df) TH_LOG("%s", daxfile_errmsg());
 	EXPECT_EQ(DAXFILE_MODE_MAP_SYNC, daxfile_mode(df));
 	ASSERT_NE(NULL, daxfile_mode_reason(df));
@@ -218,13 +286,13 @@ TEST_F(lib, unwritten_is_explained)
 	struct daxfile *df;
 
 	ASSERT_EQ(0, make_file(self->path, false));
-	df = daxfile_open(self->path, DAXFILE_REQUIRE_STATIC);
+	df = daxfile_open(self->path, DAXFILE_ENABLE | DAXFILE_REQUIRE_STATIC);
 	EXPECT_EQ(NULL, df);
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_NE(NULL, strstr(daxfile_errmsg(), "is unwritten"))
 		TH_LOG("%s", daxfile_errmsg());
 	daxfile_close(df);
-	df = daxfile_open(self->path, 0);
+	df = daxfile_open(self->path, DAXFILE_ENABLE);
 	ASSERT_NE(NULL, df) TH_LOG("%s", daxfile_errmsg());
 	EXPECT_EQ(DAXFILE_MODE_MAP_SYNC, daxfile_mode(df));
 	EXPECT_NE(NULL, strstr(daxfile_mode_reason(df) ?: "", "is unwritten"))
