@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * open_mode PATH: print the mode daxfile_open(PATH, 0) gives this process
+ * ("mode static", ...), and why when it is not static.  The reboot test
+ * runs it as an unprivileged user after a reboot.
+ */
+#include <stdio.h>
+
+#include "daxfile.h"
+
+int main(int argc, char **argv)
+{
+	struct daxfile *df;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: open_mode PATH\n");
+		return 2;
+	}
+	df = daxfile_open(argv[1], 0);
+	if (!df) {
+		fprintf(stderr, "open_mode: %s: %s\n", argv[1],
+			daxfile_errmsg());
+		return 1;
+	}
+	printf("mode %s\n", daxfile_mode_name(daxfile_mode(df)));
+	if (daxfile_mode_reason(df))
+		printf("reason %s\n", daxfile_mode_reason(df));
+	daxfile_close(df);
+	return 0;
+}

@@ -1,0 +1,154 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Description: the static-dax state is a property of the file on disk.
+# Three boots on one pmem image:
+#   1. patched kernel, fresh filesystem: no feature bit until the first
+#      static file, and Debian's own fsck checks it clean before then (the
+#      upgrade path); `daxfile create` makes a static, 2 MiB-aligned file
+#      and a pmlog log owned by an unprivileged user; then a clean power
+#      off.
+#   2. patched kernel again: with nothing re-enabling them, the files are
+#      static (GET, statx, status), with their alignment; truncate,
+#      fallocate and reflink are refused from the first moment; an
+#      unprivileged daxfile_open() gets STATIC mode; the patched fsck
+#      checks the filesystem clean, and Debian's unpatched one refuses it.
+#   3. the stock kernel (the same config without the series): it mounts
+#      the filesystem read-only only.
+#
+#   tests/crash/static_flag_reboot.sh ext4|xfs
+#
+# VMRUN_ARGS adds vm/run options (e.g. "--vmlinux FILE"); STOCK_VMLINUX
+# names the stock kernel (default build/kernel-stock/vmlinux; boot 3 is
+# skipped, saying so, without it).  Prints TAP.
+set -u
+
+fs=${1:?usage: static_flag_reboot.sh ext4|xfs}
+top=$(cd "$(dirname "$0")/../.." && pwd)
+make -s -C "$top/tests/crash" >&2 || exit 1
+stock=${STOCK_VMLINUX:-$top/build/kernel-stock/vmlinux}
+img=$(mktemp -p "$top/build" flag-XXXXXX.img)
+out=$(mktemp -p "$top/build" flag-XXXXXX.out)
+trap 'rm -f "$img" "$out"' EXIT
+n=0 failed=0
+
+t() {	# t OK? TEXT
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n - static_flag_reboot $fs: $2"
+	else
+		echo "not ok $n - static_flag_reboot $fs: $2"
+		failed=$((failed + 1))
+	fi
+}
+
+# has MARKER: did the guest print it?
+has() { grep -q -- "$1" "$out"; }
+
+vm() {	# vm [vm/run options] -- CMD: the guest's output into $out
+	# shellcheck disable=SC2086
+	(cd "$top" && vm/run ${VMRUN_ARGS:-} --fs "$fs" --pmem "$img" "$@") \
+		>"$out" 2>&1
+}
+
+# The fsck commands, unpatched (Debian's, in /sbin) and as PATH has them
+# (the patched build first, see vm/guest-init).
+case $fs in
+ext4)	fsck_stock="/sbin/e2fsck -fn"; fsck_ours="e2fsck -fn"
+	fsck_fix="e2fsck -fy" ;;
+xfs)	fsck_stock="/sbin/xfs_repair -n"; fsck_ours="xfs_repair -n"
+	fsck_fix="xfs_repair" ;;
+esac
+
+echo "TAP version 13"
+
+# ---- boot 1 -------------------------------------------------------------
+vm --pmem-size 512M -- sh -c '
+	dev=$(findmnt -no SOURCE /mnt/pmem)
+	tools/daxfile status --json /mnt/pmem/. >/dev/null 2>&1
+	touch /mnt/pmem/plain && tools/daxfile status --json /mnt/pmem/plain
+	umount /mnt/pmem && '"$fsck_stock"' "$dev" >/dev/null 2>&1 &&
+		echo STOCK-FSCK-CLEAN-BEFORE
+	mount -o dax "$dev" /mnt/pmem || exit 1
+	tools/daxfile create -q /mnt/pmem/db 8M --align 2M || exit 1
+	examples/pmlog create /mnt/pmem/log 4M >/dev/null || exit 1
+	chown 4242:4242 /mnt/pmem/log
+	tools/daxfile status --json /mnt/pmem/db
+	echo BOOT1-DONE'
+t "$(has BOOT1-DONE; echo $?)" "boot 1: create a static file and a log"
+t "$(grep -q '"feature":false' "$out"; echo $?)" \
+	"no feature bit before the first static file"
+t "$(has STOCK-FSCK-CLEAN-BEFORE; echo $?)" \
+	"Debian's unpatched fsck checks it clean before then"
+t "$(grep -q '"feature":true' "$out"; echo $?)" \
+	"the first static file sets the feature bit"
+[ $failed = 0 ] || sed 's/^/# /' "$out" | tail -20
+
+# ---- boot 2 -------------------------------------------------------------
+vm --reuse -- sh -c '
+	dev=$(findmnt -no SOURCE /mnt/pmem)
+	tools/daxfile status --json /mnt/pmem/db
+	truncate -s 4M /mnt/pmem/db 2>/dev/null || echo TRUNCATE-REFUSED
+	fallocate -p -o 0 -l 4096 /mnt/pmem/db 2>/dev/null || echo PUNCH-REFUSED
+	if [ '"$fs"' = xfs ]; then
+		cp --reflink=always /mnt/pmem/db /mnt/pmem/copy 2>/dev/null ||
+			echo REFLINK-REFUSED
+	fi
+	setpriv --reuid 4242 --regid 4242 --clear-groups \
+		build/tests/crash/open_mode /mnt/pmem/log 2>&1
+	ino=$(stat -c %i /mnt/pmem/db)
+	umount /mnt/pmem || exit 1
+	'"$fsck_ours"' "$dev" >/dev/null 2>&1 && echo OUR-FSCK-CLEAN
+	'"$fsck_stock"' "$dev" >/dev/null 2>&1; echo "STOCK-FSCK-RC=$?"
+	# Break the map the way an offline tool could, in a way that is fine
+	# for an ordinary file: a hole (ext4), an unwritten extent (xfs).
+	if [ '"$fs"' = ext4 ]; then
+		debugfs -w -R "punch <$ino> 1 1" "$dev" >/dev/null 2>&1
+	else
+		xfs_db -x -c "inode $ino" -c "write u3.bmx[0].extentflag 1" \
+			"$dev" >/dev/null 2>&1
+	fi
+	'"$fsck_ours"' "$dev" >/tmp/fsck.out 2>&1; echo "BROKEN-FSCK-RC=$?"
+	grep -i -m1 "static" /tmp/fsck.out | sed "s/^/BROKEN-FSCK-SAYS: /"
+	'"$fsck_fix"' "$dev" >/dev/null 2>&1
+	'"$fsck_ours"' "$dev" >/dev/null 2>&1 && echo FIXED-FSCK-CLEAN
+	echo BOOT2-DONE'
+t "$(has BOOT2-DONE; echo $?)" "boot 2: reboot on the same image"
+t "$(grep -q '"static":true' "$out"; echo $?)" \
+	"the file is static after the reboot, with no re-enable"
+t "$(grep -q '"on_disk":true' "$out"; echo $?)" "status says it is kept on disk"
+t "$(grep -q '"recorded_alignment":2097152' "$out"; echo $?)" \
+	"the 2 MiB alignment it was made static with is kept"
+t "$(has TRUNCATE-REFUSED; echo $?)" "truncate is refused from the first moment"
+t "$(has PUNCH-REFUSED; echo $?)" "hole punch is refused from the first moment"
+if [ "$fs" = xfs ]; then
+	t "$(has REFLINK-REFUSED; echo $?)" "reflink is refused from the first moment"
+fi
+t "$(grep -q '^mode static' "$out"; echo $?)" \
+	"an unprivileged daxfile_open() gets STATIC mode"
+t "$(has OUR-FSCK-CLEAN; echo $?)" "the patched fsck checks it clean"
+rc=$(sed -n 's/^STOCK-FSCK-RC=//p' "$out")
+t "$([ -n "$rc" ] && [ "$rc" != 0 ]; echo $?)" \
+	"Debian's unpatched fsck refuses it (exit ${rc:-none})"
+rc=$(sed -n 's/^BROKEN-FSCK-RC=//p' "$out")
+t "$([ -n "$rc" ] && [ "$rc" != 0 ] && has BROKEN-FSCK-SAYS; echo $?)" \
+	"the patched fsck reports a static file whose map was broken offline: $(sed -n 's/^BROKEN-FSCK-SAYS: //p' "$out")"
+t "$(has FIXED-FSCK-CLEAN; echo $?)" "repairing clears the flag, and the next check is clean"
+[ $failed = 0 ] || sed 's/^/# /' "$out" | tail -20
+
+# ---- boot 3 -------------------------------------------------------------
+if [ -f "$stock" ]; then
+	vm --vmlinux "$stock" --reuse --mount-options ro,dax -- sh -c '
+		test -s /mnt/pmem/db && echo RO-MOUNT-READS
+		mount -o remount,rw /mnt/pmem 2>/dev/null || echo RW-REFUSED
+		echo BOOT3-DONE'
+	t "$(has RO-MOUNT-READS; echo $?)" \
+		"the stock kernel mounts it read-only and reads the file"
+	t "$(has RW-REFUSED; echo $?)" "the stock kernel refuses to mount it read-write"
+	[ $failed = 0 ] || sed 's/^/# /' "$out" | tail -20
+else
+	echo "ok $((n + 1)) - static_flag_reboot $fs: the stock kernel # SKIP no $stock (kernel/build.sh stock)"
+	n=$((n + 1))
+fi
+echo "1..$n"
+[ $failed = 0 ]
