@@ -14,6 +14,10 @@ deps:
 kernel:
 	kernel/build.sh test debug
 
+# The patched e2fsprogs and xfsprogs the guest runs (ditto).
+fsprogs:
+	fsprogs/build
+
 userspace:
 	$(MAKE) -C lib
 	$(MAKE) -C tools
@@ -69,4 +73,4 @@ clean:
 	-$(MAKE) -C tests/crash clean
 	$(if $(wildcard bench/Makefile),-$(MAKE) -C bench clean)
 
-.PHONY: all deps kernel userspace test demo crash bench lint fstests checkpatch install clean
+.PHONY: all deps kernel fsprogs userspace test demo crash bench lint fstests checkpatch install clean
