@@ -42,6 +42,10 @@
 #include "daxctl_test.h"
 
 #define FILE_SIZE	(4UL << 20)
+
+#ifndef FS_XFLAG_STATIC_DAX
+#define FS_XFLAG_STATIC_DAX	0x40000000
+#endif
 /* Rounds of each race: about 2 s of the old timed runs on an idle guest. */
 #define RACE_ROUNDS	300
 
@@ -297,6 +301,24 @@ static void *toggler(void *arg)
 	return NULL;
 }
 
+/*
+ * FS_IOC_FSSETXATTR refuses, with EINVAL, to change FS_XFLAG_STATIC_DAX: a
+ * daxctl() between our GET and our SET makes the flag we pass back stale,
+ * and the togglers may have flipped it back before we can look.  Nothing
+ * else here can fail with EINVAL, so take it as that race: return true,
+ * with the current flags in @fa, and the caller tries again.
+ */
+static bool static_flag_raced(int fd, struct fsxattr *fa)
+{
+	struct fsxattr now;
+
+	if (errno != EINVAL || ioctl(fd, FS_IOC_FSGETXATTR, &now))
+		return false;
+	fa->fsx_xflags = (fa->fsx_xflags & ~FS_XFLAG_STATIC_DAX) |
+			 (now.fsx_xflags & FS_XFLAG_STATIC_DAX);
+	return true;
+}
+
 /* Flip the per-file DAX flag and back: refused only while static. */
 static void *dax_flag_flipper(void *arg)
 {
@@ -310,7 +332,7 @@ static void *dax_flag_flipper(void *arg)
 		}
 		fa.fsx_xflags ^= FS_XFLAG_DAX;
 		if (ioctl(self->fd, FS_IOC_FSSETXATTR, &fa)) {
-			if (errno != ETXTBSY)
+			if (errno != ETXTBSY && !static_flag_raced(self->fd, &fa))
 				unexpected(self, -errno);
 			continue;
 		}
@@ -318,7 +340,7 @@ static void *dax_flag_flipper(void *arg)
 		fa.fsx_xflags ^= FS_XFLAG_DAX;
 		while (ioctl(self->fd, FS_IOC_FSSETXATTR, &fa) &&
 		       !atomic_load(&self->stop)) {
-			if (errno != ETXTBSY) {
+			if (errno != ETXTBSY && !static_flag_raced(self->fd, &fa)) {
 				unexpected(self, -errno);
 				break;
 			}

@@ -3,7 +3,8 @@
  * Description: daxctl(2) and static-DAX files: every errno of enabling,
  * every operation on a static file, disabling, idempotence, the fd and path
  * forms, unprivileged callers, read-only access, umount with static files
- * present, and PMD mappings with align = 2 MiB.  Runs on /mnt/pmem.
+ * present (static again after mount), and PMD mappings with align = 2 MiB.
+ * Runs on /mnt/pmem.
  * The filesystems' extent-swapping ioctls are in fs_blockmap_static.c.
  */
 #include <errno.h>
@@ -192,7 +193,7 @@ TEST_F(daxctl, einval_flags_and_align)
 	EXPECT_EQ(-EINVAL, daxctl_err(self->fd, NULL, DAXCTL_F_DAX, 0));
 	EXPECT_EQ(-EINVAL, daxctl_err(self->fd, NULL,
 				      DAXCTL_F_DAX | DAXCTL_F_STATIC, 0));
-	EXPECT_EQ(-EINVAL, daxctl_err(self->fd, NULL, 1U << 4, 0));
+	EXPECT_EQ(-EINVAL, daxctl_err(self->fd, NULL, 1U << 5, 0));
 	EXPECT_EQ(-EINVAL, daxctl_err(self->fd, NULL, 1U << 31, 0));
 	EXPECT_EQ(-EINVAL, daxctl_err(self->fd, NULL,
 				      DAXCTL_F_GET | DAXCTL_F_STATIC, 0));
@@ -825,13 +826,16 @@ TEST_F(daxctl, umount_with_static_files)
 		ASSERT_EQ(0, mount(dev, MNT, type, 0, "dax"));
 	ASSERT_EQ(0, ret);
 
-	/* The state was in memory only; the files and data are intact. */
-	EXPECT_EQ(0, daxctl_err(AT_FDCWD, self->path[0], DAXCTL_F_GET, 0));
-	EXPECT_EQ(0, daxctl_err(AT_FDCWD, self->path[1], DAXCTL_F_GET, 0));
+	/* The state is on disk: both files come back static. */
+	EXPECT_EQ(DAXCTL_F_STATIC,
+		  daxctl_err(AT_FDCWD, self->path[0], DAXCTL_F_GET, 0));
+	EXPECT_EQ(DAXCTL_F_STATIC,
+		  daxctl_err(AT_FDCWD, self->path[1], DAXCTL_F_GET, 0));
 	self->fd = open(self->path[0], O_RDWR);
 	ASSERT_LE(0, self->fd);
 	EXPECT_EQ(0, daxctl_err(self->fd, NULL, DAXCTL_F_STATIC, 0));
 	EXPECT_EQ(0, daxctl_err(self->fd, NULL, 0, 0));
+	EXPECT_EQ(0, daxctl_err(AT_FDCWD, self->path[1], 0, 0));
 }
 
 TEST_HARNESS_MAIN
