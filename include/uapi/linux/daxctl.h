@@ -11,9 +11,10 @@
 #define DAXCTL_F_DAX		(1U << 1)	/* reserved: rejected with EINVAL */
 #define DAXCTL_F_STATIC		(1U << 2)	/* static-dax: block map immutable */
 #define DAXCTL_F_NOFOLLOW	(1U << 3)	/* final symlink: fail with ELOOP */
+#define DAXCTL_F_GET_ALIGN	(1U << 4)	/* report the alignment, in bytes */
 
 #define DAXCTL_VALID_FLAGS	(DAXCTL_F_GET | DAXCTL_F_STATIC | \
-				 DAXCTL_F_NOFOLLOW)
+				 DAXCTL_F_NOFOLLOW | DAXCTL_F_GET_ALIGN)
 
 /*
  * align is 0 (PAGE_SIZE) or a power of two from PAGE_SIZE up to the PMD
