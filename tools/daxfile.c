@@ -170,8 +170,17 @@ static int get_facts(int fd, struct facts *f)
 	f->on_disk = !statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx) &&
 		     (stx.stx_attributes_mask & STATX_ATTR_STATIC_DAX);
 	f->rec_align = f->on_disk ? daxctl_fd(fd, DAXCTL_F_GET_ALIGN, 0) : -1;
-	f->feature = ondisk_feature(f->st.st_dev, f->fs, f->feature_why,
-				    sizeof(f->feature_why));
+	/*
+	 * The kernel sets the feature bit in the transaction that records
+	 * the first static file, so a static file proves it; otherwise read
+	 * the superblock, where it lands only at the journal's checkpoint.
+	 */
+	if (f->on_disk && f->state == 1)
+		f->feature = 1;
+	else
+		f->feature = ondisk_feature(f->st.st_dev, f->fs,
+					    f->feature_why,
+					    sizeof(f->feature_why));
 	return 0;
 }
 

@@ -52,7 +52,7 @@ vm() {	# vm [vm/run options] -- CMD: the guest's output into $out
 }
 
 # The fsck commands, unpatched (Debian's, in /sbin) and as PATH has them
-# (the patched build first, see vm/guest-init).
+# (the patched build first: vm/run puts build/fsprogs/root first).
 case $fs in
 ext4)	fsck_stock="/sbin/e2fsck -fn"; fsck_ours="e2fsck -fn"
 	fsck_fix="e2fsck -fy" ;;
