@@ -63,7 +63,7 @@ esac
 echo "TAP version 13"
 
 # ---- boot 1 -------------------------------------------------------------
-vm --pmem-size 512M -- sh -c '
+vm -- sh -c '
 	dev=$(findmnt -no SOURCE /mnt/pmem)
 	tools/daxfile status --json /mnt/pmem/. >/dev/null 2>&1
 	touch /mnt/pmem/plain && tools/daxfile status --json /mnt/pmem/plain
