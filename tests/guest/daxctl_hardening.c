@@ -277,48 +277,49 @@ static int read_journal_counts(struct journal_counts *c)
 	return found == want ? 0 : -1;
 }
 
-/* The jbd2 commit interval in seconds: ext4's "commit=" option, else 5. */
-static unsigned int journal_commit_seconds(void)
+/* /mnt/pmem's mount options, from /proc/mounts; false if not mounted. */
+static bool mount_options(char *opts, size_t len)
 {
-	char line[1024], mnt[256], opts[512], *p;
-	unsigned int secs = 5;
-	FILE *f = fopen("/proc/mounts", "r");
-
-	if (!f)
-		return secs;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%*s %255s %*s %511s", mnt, opts) == 2 &&
-		    !strcmp(mnt, MNT)) {
-			p = strstr(opts, "commit=");
-			if (p)
-				secs = strtoul(p + 7, NULL, 10);
-			if (!secs)	/* commit=0 means the default */
-				secs = 5;
-		}
-	fclose(f);
-	return secs;
-}
-
-static bool mount_has_option(const char *opt)
-{
-	char line[1024], mnt[256], opts[512];
+	char line[1024], mnt[256], o[512];
 	bool found = false;
 	FILE *f = fopen("/proc/mounts", "r");
 
 	if (!f)
 		return false;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%*s %255s %*s %511s", mnt, opts) == 2 &&
+		if (sscanf(line, "%*s %255s %*s %511s", mnt, o) == 2 &&
 		    !strcmp(mnt, MNT)) {
-			char *p = strtok(opts, ",");
-
-			found = false;
-			for (; p; p = strtok(NULL, ","))
-				if (!strcmp(p, opt))
-					found = true;
+			snprintf(opts, len, "%s", o);
+			found = true;
 		}
 	fclose(f);
 	return found;
+}
+
+/* The jbd2 commit interval in seconds: ext4's "commit=" option, else 5. */
+static unsigned int journal_commit_seconds(void)
+{
+	char opts[512], *p;
+	unsigned int secs = 0;
+
+	if (mount_options(opts, sizeof(opts))) {
+		p = strstr(opts, "commit=");
+		if (p)
+			secs = strtoul(p + 7, NULL, 10);
+	}
+	return secs ? secs : 5;		/* commit=0 means the default too */
+}
+
+static bool mount_has_option(const char *opt)
+{
+	char opts[512], *p;
+
+	if (!mount_options(opts, sizeof(opts)))
+		return false;
+	for (p = strtok(opts, ","); p; p = strtok(NULL, ","))
+		if (!strcmp(p, opt))
+			return true;
+	return false;
 }
 
 /* Remount /mnt/pmem with or without lazytime, keeping its other flags. */
@@ -712,24 +713,29 @@ TEST_F_TIMEOUT(hard, once_reflinked_static_write_faults_do_no_transactions, 300)
 }
 
 /* A file that was never reflinked does no work either, on both fs. */
-TEST_F_TIMEOUT(hard, static_write_faults_do_no_transactions, 300)
+/* Make @path a written static file and measure its write faults. */
+static void measure_new_static_file(struct __test_metadata *_metadata,
+				    const char *what, const char *path)
 {
-	int fd;
+	int fd = make_written(path, COW_SIZE);
 
-	if (!find_journal_stats())
-		SKIP(return, "no journal statistics for " MNT);
-	fd = make_written(self->path[G], COW_SIZE);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, daxctl_err(fd, NULL, DAXCTL_F_STATIC, SZ_4K));
-	measure(_metadata, "never-reflinked static file", fd, COW_SIZE);
+	measure(_metadata, what, fd, COW_SIZE);
 	close(fd);
+}
+
+TEST_F_TIMEOUT(hard, static_write_faults_do_no_transactions, 300)
+{
+	if (!find_journal_stats())
+		SKIP(return, "no journal statistics for " MNT);
+	measure_new_static_file(_metadata, "never-reflinked static file",
+				self->path[G]);
 }
 
 /* The same with lazytime, which must not bring transactions back. */
 TEST_F_TIMEOUT(hard, static_write_faults_do_no_transactions_lazytime, 300)
 {
-	int fd;
-
 	if (!find_journal_stats())
 		SKIP(return, "no journal statistics for " MNT);
 	if (!mount_has_option("lazytime")) {
@@ -737,11 +743,8 @@ TEST_F_TIMEOUT(hard, static_write_faults_do_no_transactions_lazytime, 300)
 			TH_LOG("remount lazytime: %s", strerror(errno));
 		self->lazytime = true;
 	}
-	fd = make_written(self->path[G], COW_SIZE);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, daxctl_err(fd, NULL, DAXCTL_F_STATIC, SZ_4K));
-	measure(_metadata, "static file, lazytime", fd, COW_SIZE);
-	close(fd);
+	measure_new_static_file(_metadata, "static file, lazytime",
+				self->path[G]);
 }
 
 /*
@@ -767,6 +770,28 @@ TEST_F_TIMEOUT(hard, ordinary_write_faults_commit_timestamps, 300)
 }
 
 /*
+ * Make @fd static and durable, note its stat in @before, then, past a
+ * clock tick, store @byte at @off through a shared mapping and note the
+ * stat in @after.  0, or -1 with errno.
+ */
+static int static_store_after_a_tick(int fd, size_t off, unsigned char byte,
+				     struct stat *before, struct stat *after)
+{
+	unsigned char *p;
+
+	if (daxctl(fd, NULL, DAXCTL_F_STATIC, 0) || fsync(fd) ||
+	    fstat(fd, before))
+		return -1;
+	p = mmap(NULL, FILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	usleep(20000);
+	p[off] = byte;
+	munmap(p, FILE_SIZE);
+	return fstat(fd, after);
+}
+
+/*
  * A static file's write fault updates mtime in memory only; fsync must
  * then commit it, on mounts with and without lazytime alike.
  */
@@ -774,21 +799,12 @@ TEST_F_TIMEOUT(hard, static_write_fault_mtime_is_committed_by_fsync, 120)
 {
 	struct journal_counts before, after;
 	struct stat st0, st1;
-	unsigned char *p;
 	int i;
 
 	if (!find_journal_stats())
 		SKIP(return, "no journal statistics for " MNT);
-	ASSERT_EQ(0, daxctl_err(self->fd, NULL, DAXCTL_F_STATIC, 0));
-	ASSERT_EQ(0, fsync(self->fd));
-	ASSERT_EQ(0, fstat(self->fd, &st0));
-	p = mmap(NULL, FILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
-		 self->fd, 0);
-	ASSERT_NE(MAP_FAILED, p);
-	usleep(20000);		/* past a clock tick */
-	p[SZ_4K] = 0x5a;
-	munmap(p, FILE_SIZE);
-	ASSERT_EQ(0, fstat(self->fd, &st1));
+	ASSERT_EQ(0, static_store_after_a_tick(self->fd, SZ_4K, 0x5a, &st0,
+					       &st1));
 	EXPECT_TRUE(st1.st_mtim.tv_sec != st0.st_mtim.tv_sec ||
 		    st1.st_mtim.tv_nsec != st0.st_mtim.tv_nsec)
 		TH_LOG("the write fault did not update mtime");
@@ -835,19 +851,10 @@ TEST_F_TIMEOUT(hard, static_write_fault_mtime_survives_a_crash_after_fsync, 120)
 	char src[256], type[64];
 	__u32 how = SHUTDOWN_NOLOGFLUSH;
 	struct stat st0, st1, st2;
-	unsigned char *p;
 
 	ASSERT_TRUE(mount_source(src, sizeof(src), type, sizeof(type)));
-	ASSERT_EQ(0, daxctl_err(self->fd, NULL, DAXCTL_F_STATIC, 0));
-	ASSERT_EQ(0, fsync(self->fd));
-	ASSERT_EQ(0, fstat(self->fd, &st0));
-	p = mmap(NULL, FILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
-		 self->fd, 0);
-	ASSERT_NE(MAP_FAILED, p);
-	usleep(20000);		/* past a clock tick */
-	p[2 * SZ_4K] = 0xa5;
-	munmap(p, FILE_SIZE);
-	ASSERT_EQ(0, fstat(self->fd, &st1));
+	ASSERT_EQ(0, static_store_after_a_tick(self->fd, 2 * SZ_4K, 0xa5,
+					       &st0, &st1));
 	ASSERT_TRUE(st1.st_mtim.tv_sec != st0.st_mtim.tv_sec ||
 		    st1.st_mtim.tv_nsec != st0.st_mtim.tv_nsec);
 	ASSERT_EQ(0, fsync(self->fd));
