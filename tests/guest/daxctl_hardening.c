@@ -277,32 +277,13 @@ static int read_journal_counts(struct journal_counts *c)
 	return found == want ? 0 : -1;
 }
 
-/* /mnt/pmem's mount options, from /proc/mounts; false if not mounted. */
-static bool mount_options(char *opts, size_t len)
-{
-	char line[1024], mnt[256], o[512];
-	bool found = false;
-	FILE *f = fopen("/proc/mounts", "r");
-
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%*s %255s %*s %511s", mnt, o) == 2 &&
-		    !strcmp(mnt, MNT)) {
-			snprintf(opts, len, "%s", o);
-			found = true;
-		}
-	fclose(f);
-	return found;
-}
-
 /* The jbd2 commit interval in seconds: ext4's "commit=" option, else 5. */
 static unsigned int journal_commit_seconds(void)
 {
 	char opts[512], *p;
 	unsigned int secs = 0;
 
-	if (mount_options(opts, sizeof(opts))) {
+	if (mount_entry(NULL, 0, NULL, 0, opts, sizeof(opts))) {
 		p = strstr(opts, "commit=");
 		if (p)
 			secs = strtoul(p + 7, NULL, 10);
@@ -314,7 +295,7 @@ static bool mount_has_option(const char *opt)
 {
 	char opts[512], *p;
 
-	if (!mount_options(opts, sizeof(opts)))
+	if (!mount_entry(NULL, 0, NULL, 0, opts, sizeof(opts)))
 		return false;
 	for (p = strtok(opts, ","); p; p = strtok(NULL, ","))
 		if (!strcmp(p, opt))
@@ -712,7 +693,6 @@ TEST_F_TIMEOUT(hard, once_reflinked_static_write_faults_do_no_transactions, 300)
 	close(fd);
 }
 
-/* A file that was never reflinked does no work either, on both fs. */
 /* Make @path a written static file and measure its write faults. */
 static void measure_new_static_file(struct __test_metadata *_metadata,
 				    const char *what, const char *path)
@@ -725,6 +705,7 @@ static void measure_new_static_file(struct __test_metadata *_metadata,
 	close(fd);
 }
 
+/* A file that was never reflinked does no work either, on both fs. */
 TEST_F_TIMEOUT(hard, static_write_faults_do_no_transactions, 300)
 {
 	if (!find_journal_stats())
