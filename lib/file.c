@@ -165,6 +165,8 @@ static const char *degrade_reason(int err, char *buf, size_t len)
  * layout.  Only DAXFILE_REQUIRE_STATIC turns these into failures.  The
  * map itself downgrades MAP_SYNC to MSYNC if the kernel refuses it.
  */
+#define NOT_DAX_HERE "the file is static-dax, but not DAX on this mount (dax=never?): its stores go to the page cache and need msync"
+
 static int settle_mode(struct daxfile *df, unsigned int flags,
 		       unsigned int align)
 {
@@ -178,7 +180,22 @@ static int settle_mode(struct daxfile *df, unsigned int flags,
 		goto not_static;
 	}
 	if (ret & DAXCTL_F_STATIC) {
-		df->mode = DAXFILE_MODE_STATIC;
+		if (file_dax_state(df->fd) == DAX_YES) {
+			df->mode = DAXFILE_MODE_STATIC;
+			return 0;
+		}
+		/*
+		 * The state is kept on disk, so the file can be met where it
+		 * is not DAX (mounted dax=never): its map is still frozen,
+		 * but its stores go to the page cache, and only msync makes
+		 * them durable.
+		 */
+		if (flags & DAXFILE_REQUIRE_STATIC) {
+			require_static_fail(EOPNOTSUPP, NOT_DAX_HERE);
+			return -1;
+		}
+		set_reason(df, "%s", NOT_DAX_HERE);
+		df->mode = DAXFILE_MODE_MSYNC;
 		return 0;
 	}
 	if (!(flags & DAXFILE_ENABLE))

@@ -592,12 +592,14 @@ static const char *predict_mode(const struct report_file *r, char *why,
 	const struct facts *f = &r->f;
 
 	why[0] = '\0';
-	if (f->state == 1)
-		return "static";
 	if (f->dax == 0) {
-		snprintf(why, len, "the file is not DAX: it lives in the page cache (mount with -o dax)");
+		snprintf(why, len, "%s", f->state == 1 ?
+			 "the file is static-dax, but not DAX on this mount (dax=never?): its stores go to the page cache and need msync" :
+			 "the file is not DAX: it lives in the page cache (mount with -o dax)");
 		return "msync";
 	}
+	if (f->state == 1)
+		return "static";
 	if (!r->map_sync) {
 		snprintf(why, len, "the kernel refuses MAP_SYNC for this file: the DAX device is asynchronous (e.g. virtio-pmem), so static-dax is refused too");
 		return "msync";

@@ -8,10 +8,12 @@
 #include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <mntent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -179,6 +181,64 @@ TEST_F(lib, unprivileged_open_of_static_file_is_static)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+/* Mount MNT's filesystem again, with @opts. */
+static bool remount_with(const char *opts)
+{
+	char dev[256] = "", type[64] = "";
+	struct mntent *m;
+	FILE *f = setmntent("/proc/mounts", "r");
+
+	if (!f)
+		return false;
+	while ((m = getmntent(f)))
+		if (!strcmp(m->mnt_dir, MNT)) {
+			snprintf(dev, sizeof(dev), "%s", m->mnt_fsname);
+			snprintf(type, sizeof(type), "%s", m->mnt_type);
+		}
+	endmntent(f);
+	return dev[0] && !umount(MNT) && !mount(dev, MNT, type, 0, opts);
+}
+
+/*
+ * The state is kept on disk, so a static file can be met where it is not
+ * DAX (mount -o dax=never).  Its map stays frozen, but its stores go to the
+ * page cache and only msync makes them durable: not STATIC mode.
+ */
+TEST_F(lib, static_file_without_dax_is_msync_mode)
+{
+	const char *opts = getenv("DAXFILE_MOUNT_OPTIONS");
+	struct daxfile *df = create_4k(self->path, 0);
+	long state;
+	int mode, persisted, require_errno;
+	char reason[256] = "";
+
+	ASSERT_NE(NULL, df) TH_LOG("%s", daxfile_errmsg());
+	daxfile_close(df);
+	if (!opts)
+		SKIP(return, "not in a vm/run guest (DAXFILE_MOUNT_OPTIONS)");
+	ASSERT_TRUE(remount_with("dax=never"));
+
+	state = daxctl(self->path, DAXCTL_F_GET, 0);
+	df = daxfile_open(self->path, 0);
+	mode = df ? (int)daxfile_mode(df) : -1;
+	if (df && daxfile_mode_reason(df))
+		snprintf(reason, sizeof(reason), "%s", daxfile_mode_reason(df));
+	/* Writeback to the frozen map must neither fail nor trip a backstop. */
+	persisted = df ? daxfile_memset_persist(daxfile_addr(df), 0x5a, 4096, 0) !=
+			 NULL : 0;
+	daxfile_close(df);
+	df = daxfile_open(self->path, DAXFILE_REQUIRE_STATIC);
+	require_errno = df ? 0 : errno;
+	daxfile_close(df);
+
+	ASSERT_TRUE(remount_with(opts)) TH_LOG("cannot mount " MNT " -o %s again", opts);
+	EXPECT_EQ(DAXCTL_F_STATIC, state);
+	EXPECT_EQ(DAXFILE_MODE_MSYNC, mode);
+	EXPECT_NE(NULL, strstr(reason, "not DAX")) TH_LOG("reason: %s", reason);
+	EXPECT_TRUE(persisted);
+	EXPECT_EQ(EOPNOTSUPP, require_errno);
 }
 
 TEST_F(lib, rdonly_open)
