@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Description: the static-dax state is a property of the file on disk.
-# Three boots on one pmem image:
+# Three boots on one pmem image, then two on a new one:
 #   1. patched kernel, fresh filesystem: no feature bit until the first
 #      static file, and Debian's own fsck checks it clean before then (the
 #      upgrade path); `daxfile create` makes a static, 2 MiB-aligned file
@@ -12,9 +12,14 @@
 #      static (GET, statx, status), with their alignment; truncate,
 #      fallocate and reflink are refused from the first moment; an
 #      unprivileged daxfile_open() gets STATIC mode; the patched fsck
-#      checks the filesystem clean, and Debian's unpatched one refuses it.
+#      checks the filesystem clean, and Debian's unpatched one refuses it;
+#      with the map broken offline, the kernel refuses a write into it and
+#      reports corruption (no WARN), and the patched fsck reports it.
 #   3. the stock kernel (the same config without the series): it mounts
 #      the filesystem read-only only.
+#   4. a new image, power cut right after its first static file;
+#   5. the stock kernel, without replaying the journal, still refuses to
+#      mount it read-write: the feature bit reached the home superblock.
 #
 #   tests/crash/static_flag_reboot.sh ext4|xfs
 #
@@ -30,26 +35,9 @@ stock=${STOCK_VMLINUX:-$top/build/kernel-stock/vmlinux}
 img=$(mktemp -p "$top/build" flag-XXXXXX.img)
 out=$(mktemp -p "$top/build" flag-XXXXXX.out)
 trap 'rm -f "$img" "$out"' EXIT
-n=0 failed=0
-
-t() {	# t OK? TEXT
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - static_flag_reboot $fs: $2"
-	else
-		echo "not ok $n - static_flag_reboot $fs: $2"
-		failed=$((failed + 1))
-	fi
-}
-
-# has MARKER: did the guest print it?
-has() { grep -q -- "$1" "$out"; }
-
-vm() {	# vm [vm/run options] -- CMD: the guest's output into $out
-	# shellcheck disable=SC2086
-	(cd "$top" && vm/run ${VMRUN_ARGS:-} --fs "$fs" --pmem "$img" "$@") \
-		>"$out" 2>&1
-}
+name=static_flag_reboot
+# shellcheck source=tests/crash/boots.sh
+. "$top/tests/crash/boots.sh"
 
 # The fsck commands, unpatched (Debian's, in /sbin) and as PATH has them
 # (the patched build first: vm/run puts build/fsprogs/root first).
@@ -75,14 +63,14 @@ vm -- sh -c '
 	chown 4242:4242 /mnt/pmem/log
 	tools/daxfile status --json /mnt/pmem/db
 	echo BOOT1-DONE'
-t "$(has BOOT1-DONE; echo $?)" "boot 1: create a static file and a log"
+t "$(booted BOOT1-DONE; echo $?)" "boot 1: create a static file and a log"
 t "$(grep -q '"feature":false' "$out"; echo $?)" \
 	"no feature bit before the first static file"
 t "$(has STOCK-FSCK-CLEAN-BEFORE; echo $?)" \
 	"Debian's unpatched fsck checks it clean before then"
 t "$(grep -q '"feature":true' "$out"; echo $?)" \
 	"the first static file sets the feature bit"
-[ $failed = 0 ] || sed 's/^/# /' "$out" | tail -20
+show_failures
 
 # ---- boot 2 -------------------------------------------------------------
 vm --reuse -- sh -c '
@@ -108,12 +96,22 @@ vm --reuse -- sh -c '
 		xfs_db -x -c "inode $ino" -c "write u3.bmx[0].extentflag 1" \
 			"$dev" >/dev/null 2>&1
 	fi
+	# The patched kernel meets the broken map: a write into the broken
+	# block must be refused, and reported as corruption, not as a kernel
+	# bug (a WARN would end the boot with a splat).
+	if mount -o dax "$dev" /mnt/pmem; then
+		dd if=/dev/zero of=/mnt/pmem/db bs=4096 seek=1 count=1 \
+			conv=notrunc 2>/dev/null && echo BROKEN-WRITE-ALLOWED ||
+			echo BROKEN-WRITE-REFUSED
+		umount /mnt/pmem
+	fi
+	dmesg | grep -m1 "block map differs" | sed "s/^/KERNEL-SAYS: /"
 	'"$fsck_ours"' "$dev" >/tmp/fsck.out 2>&1; echo "BROKEN-FSCK-RC=$?"
 	grep -i -m1 "static" /tmp/fsck.out | sed "s/^/BROKEN-FSCK-SAYS: /"
 	'"$fsck_fix"' "$dev" >/dev/null 2>&1
 	'"$fsck_ours"' "$dev" >/dev/null 2>&1 && echo FIXED-FSCK-CLEAN
 	echo BOOT2-DONE'
-t "$(has BOOT2-DONE; echo $?)" "boot 2: reboot on the same image"
+t "$(booted BOOT2-DONE; echo $?)" "boot 2: reboot on the same image, no kernel splat"
 t "$(grep -q '"static":true' "$out"; echo $?)" \
 	"the file is static after the reboot, with no re-enable"
 t "$(grep -q '"on_disk":true' "$out"; echo $?)" "status says it is kept on disk"
@@ -130,22 +128,52 @@ t "$(has OUR-FSCK-CLEAN; echo $?)" "the patched fsck checks it clean"
 rc=$(sed -n 's/^STOCK-FSCK-RC=//p' "$out")
 t "$([ -n "$rc" ] && [ "$rc" != 0 ]; echo $?)" \
 	"Debian's unpatched fsck refuses it (exit ${rc:-none})"
+t "$(has BROKEN-WRITE-REFUSED && has KERNEL-SAYS; echo $?)" \
+	"the kernel refuses a write into a map broken offline, and reports corruption"
 rc=$(sed -n 's/^BROKEN-FSCK-RC=//p' "$out")
 t "$([ -n "$rc" ] && [ "$rc" != 0 ] && has BROKEN-FSCK-SAYS; echo $?)" \
 	"the patched fsck reports a static file whose map was broken offline: $(sed -n 's/^BROKEN-FSCK-SAYS: //p' "$out")"
 t "$(has FIXED-FSCK-CLEAN; echo $?)" "repairing clears the flag, and the next check is clean"
-[ $failed = 0 ] || sed 's/^/# /' "$out" | tail -20
+show_failures
 
 # ---- boot 3 -------------------------------------------------------------
 if [ -f "$stock" ]; then
 	vm --vmlinux "$stock" --reuse --mount-options ro,dax -- sh -c '
-		test -s /mnt/pmem/db && echo RO-MOUNT-READS
+		dd if=/mnt/pmem/db of=/dev/null bs=1M 2>/dev/null &&
+			echo RO-MOUNT-READS
 		mount -o remount,rw /mnt/pmem 2>/dev/null || echo RW-REFUSED
 		echo BOOT3-DONE'
 	t "$(has RO-MOUNT-READS; echo $?)" \
 		"the stock kernel mounts it read-only and reads the file"
 	t "$(has RW-REFUSED; echo $?)" "the stock kernel refuses to mount it read-write"
-	[ $failed = 0 ] || sed 's/^/# /' "$out" | tail -20
+	show_failures
+
+	# ---- boots 4 and 5: a cut right after the first enable -------------
+	# The feature bit must be in the superblock's home copy, not only in
+	# the journal: a kernel without the series reads the home copy before
+	# it replays the journal.  Boot 5 mounts without replaying (ext4
+	# noload, xfs norecovery), then tries read-write as that kernel would.
+	rm -f "$img"
+	vm --powercut-on @CUT -- sh -c '
+		tools/daxfile create -q /mnt/pmem/first 4M || exit 1
+		echo @CUT'
+	t "$([ $vm_rc = 0 ]; echo $?)" "boot 4: power cut right after the first static file"
+	case $fs in
+	ext4) noreplay=noload ;;
+	xfs) noreplay=norecovery ;;
+	esac
+	vm --vmlinux "$stock" --reuse --mount-options "ro,dax,$noreplay" -- sh -c '
+		dev=$(findmnt -no SOURCE /mnt/pmem)
+		umount /mnt/pmem || exit 1
+		if mount -o dax "$dev" /mnt/pmem 2>/dev/null; then
+			echo RW-MOUNTED; umount /mnt/pmem
+		else
+			echo RW-REFUSED
+		fi
+		echo BOOT5-DONE'
+	t "$(has BOOT5-DONE && has RW-REFUSED; echo $?)" \
+		"after the cut, the stock kernel still refuses to mount it read-write"
+	show_failures
 else
 	echo "ok $((n + 1)) - static_flag_reboot $fs: the stock kernel # SKIP no $stock (kernel/build.sh stock)"
 	n=$((n + 1))
