@@ -143,6 +143,44 @@ static int set_xflags(const char *path, unsigned int xflags)
 	return ret;
 }
 
+/*
+ * fail_function: make the next daxfile_record(), the step that commits the
+ * record after the map is durable, fail with EIO (on) or never (off).
+ * verbose 0: the default dumps a stack, which the harness counts as a splat.
+ */
+#define FAIL_FUNCTION	"/sys/kernel/debug/fail_function"
+
+static int write_knob(const char *name, const char *value)
+{
+	char path[128];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), FAIL_FUNCTION "/%s", name);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, value, strlen(value)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static int fail_next_record(bool on)
+{
+	int ret;
+
+	if (!on)
+		return write_knob("inject", "\n");
+	ret = write_knob("inject", "daxfile_record\n");
+	if (ret)
+		return ret;
+	if (write_knob("daxfile_record/retval", "0xfffffffffffffffb\n") ||
+	    write_knob("verbose", "0\n") || write_knob("probability", "100\n") ||
+	    write_knob("interval", "0\n") || write_knob("times", "1\n"))
+		return -EIO;
+	return 0;
+}
+
 /* The largest alignment the file can be made static with: 2 MiB or 4 KiB. */
 static long enable_best(const char *path)
 {
@@ -260,6 +298,8 @@ FIXTURE_SETUP(persist)
 
 FIXTURE_TEARDOWN(persist)
 {
+	if (!access(FAIL_FUNCTION, F_OK))
+		fail_next_record(false);	/* a case that stopped while armed */
 	daxctl(AT_FDCWD, self->path, 0, 0);
 	unlink(self->path);
 }
@@ -402,6 +442,69 @@ TEST_F(persist, state_survives_inode_eviction_without_umount)
 	EXPECT_EQ(DAXCTL_F_STATIC,
 		  daxctl_err(AT_FDCWD, self->path, DAXCTL_F_GET, 0));
 	EXPECT_EQ(-ETXTBSY, ERR(truncate(self->path, 0)));
+}
+
+static bool ctime_of(const char *path, struct timespec *ts)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return false;
+	*ts = st.st_ctim;
+	return true;
+}
+
+static bool later(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec > b->tv_sec ||
+	       (a->tv_sec == b->tv_sec && a->tv_nsec > b->tv_nsec);
+}
+
+/* Like chattr +i, setting and clearing the state changes ctime. */
+TEST_F(persist, enable_and_disable_change_ctime)
+{
+	struct timespec before, after;
+
+	ASSERT_TRUE(ctime_of(self->path, &before));
+	usleep(20000);	/* past a clock tick, whatever the granularity */
+	ASSERT_EQ(0, daxctl_err(AT_FDCWD, self->path, DAXCTL_F_STATIC, 0));
+	ASSERT_TRUE(ctime_of(self->path, &after));
+	EXPECT_TRUE(later(&after, &before));
+	before = after;
+	usleep(20000);
+	ASSERT_EQ(0, daxctl_err(AT_FDCWD, self->path, 0, 0));
+	ASSERT_TRUE(ctime_of(self->path, &after));
+	EXPECT_TRUE(later(&after, &before));
+}
+
+/*
+ * Enable and disable each stop where the record fails, after the map was
+ * made durable: the file keeps its old state, in memory and on disk.
+ * (tests/crash/static_flag_marker.sh cuts the power at the same place.)
+ */
+TEST_F(persist, a_failed_record_keeps_the_old_state)
+{
+	if (access(FAIL_FUNCTION, F_OK))
+		SKIP(return, "no " FAIL_FUNCTION " (CONFIG_FAIL_FUNCTION)");
+	ASSERT_EQ(0, fail_next_record(true));
+	EXPECT_EQ(-EIO, daxctl_err(AT_FDCWD, self->path, DAXCTL_F_STATIC, 0));
+	fail_next_record(false);
+	EXPECT_EQ(0, daxctl_err(AT_FDCWD, self->path, DAXCTL_F_GET, 0));
+	EXPECT_EQ(0, daxctl_err(AT_FDCWD, self->path, DAXCTL_F_GET_ALIGN, 0));
+	ASSERT_EQ(0, remount());
+	EXPECT_EQ(0, daxctl_err(AT_FDCWD, self->path, DAXCTL_F_GET, 0));
+	EXPECT_TRUE(has_pattern(self->path, 0));
+
+	ASSERT_EQ(0, daxctl_err(AT_FDCWD, self->path, DAXCTL_F_STATIC, 0));
+	ASSERT_EQ(0, fail_next_record(true));
+	EXPECT_EQ(-EIO, daxctl_err(AT_FDCWD, self->path, 0, 0));
+	fail_next_record(false);
+	EXPECT_EQ(DAXCTL_F_STATIC,
+		  daxctl_err(AT_FDCWD, self->path, DAXCTL_F_GET, 0));
+	EXPECT_EQ(-ETXTBSY, ERR(truncate(self->path, 0)));
+	ASSERT_EQ(0, remount());
+	EXPECT_EQ(DAXCTL_F_STATIC,
+		  daxctl_err(AT_FDCWD, self->path, DAXCTL_F_GET, 0));
 }
 
 /*
