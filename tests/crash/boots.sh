@@ -6,6 +6,15 @@
 
 n=0 failed=0
 
+# The fsck commands: Debian's own (in /sbin), and the patched ones PATH
+# finds first in the guest (vm/run puts build/fsprogs/root first).
+case $fs in
+ext4)	fsck_stock="/sbin/e2fsck -fn"; fsck_ours="e2fsck -fn"
+	fsck_fix="e2fsck -fy" ;;
+xfs)	fsck_stock="/sbin/xfs_repair -n"; fsck_ours="xfs_repair -n"
+	fsck_fix="xfs_repair" ;;
+esac
+
 t() {	# t OK? TEXT: one TAP line; OK? is 0 for a pass
 	n=$((n + 1))
 	if [ "$1" = 0 ]; then

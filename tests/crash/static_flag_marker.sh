@@ -31,10 +31,6 @@ name=static_flag_marker
 # shellcheck source=tests/crash/boots.sh
 . "$top/tests/crash/boots.sh"
 
-case $fs in
-ext4)	fsck="e2fsck -fn" ;;
-xfs)	fsck="xfs_repair -n" ;;
-esac
 
 # Make the next daxfile_record() fail with EIO, once.  verbose 0: the
 # default dumps a stack, which the harness would count as a splat.
@@ -53,7 +49,7 @@ look='
 # Unmount, check with the patched fsck (first in PATH), mount again.
 check='
 	dev=$(findmnt -no SOURCE /mnt/pmem)
-	umount /mnt/pmem && '"$fsck"' "$dev" >/tmp/fsck.out 2>&1 &&
+	umount /mnt/pmem && '"$fsck_ours"' "$dev" >/tmp/fsck.out 2>&1 &&
 		echo FSCK-CLEAN || sed "s/^/fsck: /" /tmp/fsck.out | head -20
 	mount -o dax "$dev" /mnt/pmem || exit 1'
 
