@@ -9,24 +9,11 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 DAXFILE=${DAXFILE:-$top/tools/daxfile}
 MNT=${MNT:-/mnt/pmem}
 static=$MNT/fsprogs-static-$$ plain=$MNT/fsprogs-plain-$$
-n=0 failed=0
+# shellcheck source=tests/guest/fsprogs_checks.sh
+. "$top/tests/guest/fsprogs_checks.sh"
 
 echo "TAP version 13"
-case $(command -v xfs_io) in
-"$top"/build/fsprogs/root/*) ;;
-*) echo "1..0 # SKIP the patched fsprogs are not built (make fsprogs)"; exit 0 ;;
-esac
-
-t() {	# t NAME OK? OUTPUT
-	n=$((n + 1))
-	if [ "$2" = 0 ]; then
-		echo "ok $n - $1"
-	else
-		echo "not ok $n - $1"
-		printf '%s\n' "$3" | sed 's/^/# /'
-		failed=$((failed + 1))
-	fi
-}
+require_patched xfs_io
 
 # The Z column of `xfs_io -c lsattr` / lsattr: the attribute letters.
 has_z() { printf '%s\n' "$1" | awk '{print $1}' | grep -q Z; }

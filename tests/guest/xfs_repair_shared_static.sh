@@ -10,27 +10,14 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 DAXFILE=${DAXFILE:-$top/tools/daxfile}
 MNT=${MNT:-/mnt/pmem}
 a=$MNT/shared-a-$$ b=$MNT/shared-b-$$ keep=$MNT/shared-static-$$
-n=0 failed=0
+# shellcheck source=tests/guest/fsprogs_checks.sh
+. "$top/tests/guest/fsprogs_checks.sh"
 
 echo "TAP version 13"
 if [ "$(stat -f -c %T "$MNT")" != xfs ]; then
 	echo "1..0 # SKIP reflink and xfs_repair are xfs's"; exit 0
 fi
-case $(command -v xfs_repair) in
-"$top"/build/fsprogs/root/*) ;;
-*) echo "1..0 # SKIP the patched xfsprogs are not built (make fsprogs)"; exit 0 ;;
-esac
-
-t() {	# t NAME OK? OUTPUT
-	n=$((n + 1))
-	if [ "$2" = 0 ]; then
-		echo "ok $n - $1"
-	else
-		echo "not ok $n - $1"
-		printf '%s\n' "$3" | sed 's/^/# /'
-		failed=$((failed + 1))
-	fi
-}
+require_patched xfs_repair
 
 dev=$(findmnt -no SOURCE "$MNT")
 opts=${DAXFILE_MOUNT_OPTIONS:-dax}
