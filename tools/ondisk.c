@@ -25,7 +25,7 @@
 /* The mount source of dev, from /proc/self/mountinfo; -1 if none. */
 static int mount_source(dev_t dev, char *src, size_t len)
 {
-	char line[4096], *sep;
+	char line[4096], source[4096], *sep;
 	unsigned int maj, min;
 	int found = -1;
 	FILE *f = fopen("/proc/self/mountinfo", "r");
@@ -38,9 +38,9 @@ static int mount_source(dev_t dev, char *src, size_t len)
 		    makedev(maj, min) != dev)
 			continue;
 		sep = strstr(line, " - ");
-		if (sep && sscanf(sep, " - %*s %4095s", line) == 1 &&
-		    strlen(line) < len) {
-			strcpy(src, line);
+		if (sep && sscanf(sep, " - %*s %4095s", source) == 1 &&
+		    strlen(source) < len) {
+			snprintf(src, len, "%s", source);
 			found = 0;
 		}
 	}
