@@ -21,8 +21,8 @@
 #include <unistd.h>
 
 #include "uapi/linux/daxctl.h"
+#include "mounts.h"
 
-#define MNT		"/mnt/pmem"
 #define SZ_4K		4096UL
 #define SZ_2M		(2UL << 20)
 
@@ -124,41 +124,6 @@ static inline bool kmsg_says(int fd, const char *a, const char *b)
 		if (strstr(rec, a) && strstr(rec, b))
 			return true;
 	}
-}
-
-/*
- * The device, type and options of the filesystem on MNT, from
- * /proc/mounts (the last mount there); any of them may be NULL.
- */
-static inline bool mount_entry(char *dev, size_t devlen, char *type,
-			       size_t tlen, char *opts, size_t olen)
-{
-	char line[1024], d[256], m[256], t[64], o[512];
-	bool found = false;
-	FILE *f = fopen("/proc/mounts", "r");
-
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%255s %255s %63s %511s", d, m, t, o) == 4 &&
-		    !strcmp(m, MNT)) {
-			if (dev)
-				snprintf(dev, devlen, "%s", d);
-			if (type)
-				snprintf(type, tlen, "%s", t);
-			if (opts)
-				snprintf(opts, olen, "%s", o);
-			found = true;
-		}
-	fclose(f);
-	return found;
-}
-
-/* The device and type of the filesystem on MNT. */
-static inline bool mount_source(char *dev, size_t devlen, char *type,
-				size_t tlen)
-{
-	return mount_entry(dev, devlen, type, tlen, NULL, 0);
 }
 
 #endif /* DAXCTL_TEST_H */

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
-#include <mntent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +23,8 @@
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
+#include "mounts.h"
 
-#define MNT		"/mnt/pmem"
 #define SZ_2M		(2UL << 20)
 #define FILE_SIZE	(8UL << 20)
 
@@ -186,19 +185,10 @@ TEST_F(lib, unprivileged_open_of_static_file_is_static)
 /* Mount MNT's filesystem again, with @opts. */
 static bool remount_with(const char *opts)
 {
-	char dev[256] = "", type[64] = "";
-	struct mntent *m;
-	FILE *f = setmntent("/proc/mounts", "r");
+	char dev[256], type[64];
 
-	if (!f)
-		return false;
-	while ((m = getmntent(f)))
-		if (!strcmp(m->mnt_dir, MNT)) {
-			snprintf(dev, sizeof(dev), "%s", m->mnt_fsname);
-			snprintf(type, sizeof(type), "%s", m->mnt_type);
-		}
-	endmntent(f);
-	return dev[0] && !umount(MNT) && !mount(dev, MNT, type, 0, opts);
+	return mount_source(dev, sizeof(dev), type, sizeof(type)) &&
+	       !umount(MNT) && !mount(dev, MNT, type, 0, opts);
 }
 
 /*
