@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "mode.h"
 #include "syscall.h"
 
 #ifndef STATX_ATTR_DAX
@@ -113,12 +114,8 @@ static void set_reason(struct daxfile *df, const char *fmt, ...)
 	va_end(ap);
 }
 
-/*
- * Does the kernel refuse MAP_SYNC for fd?  It does for page-cache files
- * and on asynchronous DAX devices (virtio-pmem), where it refuses
- * static-dax too; a one-page read-only probe asks it.
- */
-static bool map_sync_refused(int fd)
+/* A one-page read-only probe asks the kernel. */
+bool daxfile__map_sync_refused(int fd)
 {
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
 	void *p = mmap(NULL, pg, PROT_READ, MAP_SHARED_VALIDATE | MAP_SYNC,
@@ -165,8 +162,6 @@ static const char *degrade_reason(int err, char *buf, size_t len)
  * layout.  Only DAXFILE_REQUIRE_STATIC turns these into failures.  The
  * map itself downgrades MAP_SYNC to MSYNC if the kernel refuses it.
  */
-#define NOT_DAX_HERE "the file is static-dax, but not DAX on this mount (dax=never?): its stores go to the page cache and need msync"
-
 static int settle_mode(struct daxfile *df, unsigned int flags,
 		       unsigned int align)
 {
@@ -180,21 +175,27 @@ static int settle_mode(struct daxfile *df, unsigned int flags,
 		goto not_static;
 	}
 	if (ret & DAXCTL_F_STATIC) {
-		if (file_dax_state(df->fd) == DAX_YES) {
+		/*
+		 * The state is kept on disk, so the file can be met where
+		 * flushes alone do not make a store durable: on a mount
+		 * without DAX (dax=never), where stores go to the page
+		 * cache, or on an asynchronous DAX device (virtio-pmem),
+		 * where the host must be asked to flush.  Its map is still
+		 * frozen, but only msync makes its stores durable.
+		 */
+		if (file_dax_state(df->fd) != DAX_YES)
+			why = DAXFILE_WHY_STATIC_NOT_DAX;
+		else if (daxfile__map_sync_refused(df->fd))
+			why = DAXFILE_WHY_STATIC_ASYNC;
+		else {
 			df->mode = DAXFILE_MODE_STATIC;
 			return 0;
 		}
-		/*
-		 * The state is kept on disk, so the file can be met where it
-		 * is not DAX (mounted dax=never): its map is still frozen,
-		 * but its stores go to the page cache, and only msync makes
-		 * them durable.
-		 */
 		if (flags & DAXFILE_REQUIRE_STATIC) {
-			require_static_fail(EOPNOTSUPP, NOT_DAX_HERE);
+			require_static_fail(EOPNOTSUPP, why);
 			return -1;
 		}
-		set_reason(df, "%s", NOT_DAX_HERE);
+		set_reason(df, "%s", why);
 		df->mode = DAXFILE_MODE_MSYNC;
 		return 0;
 	}
@@ -230,7 +231,7 @@ not_static:
 	}
 	if (flags & DAXFILE_REQUIRE_STATIC) {
 		/* Not static, and not asked to enable: say if it never can be. */
-		if (!err && map_sync_refused(df->fd))
+		if (!err && daxfile__map_sync_refused(df->fd))
 			require_static_fail(EOPNOTSUPP,
 					    "the kernel refuses MAP_SYNC and static-dax for this file: it is not DAX, or its DAX device is asynchronous (virtio-pmem)");
 		else
@@ -255,7 +256,7 @@ static int map_file(struct daxfile *df, unsigned int flags)
 	if (want == DAXFILE_MODE_STATIC)
 		set_reason(df, "static-dax was disabled while the file was being mapped");
 	else if (file_dax_state(df->fd) == DAX_YES)
-		set_reason(df, "the DAX device is asynchronous (e.g. virtio-pmem): the kernel refuses MAP_SYNC and static-dax, so persist calls msync");
+		set_reason(df, "%s", DAXFILE_WHY_ASYNC);
 	else
 		set_reason(df, "the file is not DAX: it lives in the page cache, so persist calls msync");
 	if ((flags & DAXFILE_REQUIRE_STATIC) &&

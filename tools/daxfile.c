@@ -26,6 +26,7 @@
 
 #include "daxfile.h"
 #include "ondisk.h"
+#include "mode.h"
 
 /* Until the uapi headers here have them (see daxctl(2)). */
 #ifndef DAXCTL_F_GET_ALIGN
@@ -202,20 +203,6 @@ static bool has_cap(unsigned int bit)
  * that are not DAX and on asynchronous DAX devices (virtio-pmem), with
  * EOPNOTSUPP; a one-page read-only probe asks it.
  */
-static bool map_sync_works(int fd, const struct stat *st)
-{
-	void *p;
-
-	if (!S_ISREG(st->st_mode) || !st->st_size)
-		return false;
-	p = mmap(NULL, (size_t)getpagesize(), PROT_READ,
-		 MAP_SHARED_VALIDATE | MAP_SYNC, fd, 0);
-	if (p == MAP_FAILED)
-		return false;
-	munmap(p, (size_t)getpagesize());
-	return true;
-}
-
 /* Length of the UTF-8 sequence at s, or 0 if it is not valid. */
 static size_t utf8_len(const unsigned char *s)
 {
@@ -576,7 +563,7 @@ static int parse_json_opt(int argc, char **argv, const char *cmd,
 struct report_file {
 	const char	*path;
 	struct facts	f;
-	bool		map_sync;	/* a MAP_SYNC map works */
+	bool		map_sync;	/* the kernel does not refuse MAP_SYNC */
 	int		layout_ret;	/* daxfile_layout_align() */
 	unsigned int	layout;		/* observed layout alignment, or 0 */
 	char		layout_why[400];
@@ -594,16 +581,17 @@ static const char *predict_mode(const struct report_file *r, char *why,
 	why[0] = '\0';
 	if (f->dax == 0) {
 		snprintf(why, len, "%s", f->state == 1 ?
-			 "the file is static-dax, but not DAX on this mount (dax=never?): its stores go to the page cache and need msync" :
+			 DAXFILE_WHY_STATIC_NOT_DAX :
 			 "the file is not DAX: it lives in the page cache (mount with -o dax)");
+		return "msync";
+	}
+	if (!r->map_sync) {
+		snprintf(why, len, "%s", f->state == 1 ?
+			 DAXFILE_WHY_STATIC_ASYNC : DAXFILE_WHY_ASYNC);
 		return "msync";
 	}
 	if (f->state == 1)
 		return "static";
-	if (!r->map_sync) {
-		snprintf(why, len, "the kernel refuses MAP_SYNC for this file: the DAX device is asynchronous (e.g. virtio-pmem), so static-dax is refused too");
-		return "msync";
-	}
 	if (f->state < 0) {
 		snprintf(why, len, "%s", f->state_err == ENOSYS ?
 			 "the kernel has no daxctl(2)" :
@@ -647,7 +635,7 @@ static int gather(const char *path, struct report_file *r)
 			    "is a directory, not a regular file" :
 			    "not a regular file");
 	}
-	r->map_sync = map_sync_works(fd, &r->f.st);
+	r->map_sync = !daxfile__map_sync_refused(fd);
 	r->layout_ret = daxfile_layout_align(fd, &r->layout);
 	if (r->layout_ret || !r->layout)
 		snprintf(r->layout_why, sizeof(r->layout_why), "%s",

@@ -2,30 +2,34 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Description: the static-dax state is a property of the file on disk.
-# Three boots on one pmem image, then two on a new one:
+# Four boots on one pmem image, then two on a new one:
 #   1. patched kernel, fresh filesystem: no feature bit until the first
 #      static file, and Debian's own fsck checks it clean before then (the
 #      upgrade path); `daxfile create` makes a static, 2 MiB-aligned file
 #      and a pmlog log owned by an unprivileged user; then a clean power
 #      off.
-#   2. patched kernel again: with nothing re-enabling them, the files are
+#   2. the same image attached as virtio-pmem, an asynchronous DAX device
+#      where flushes alone do not make stores durable: the file is still
+#      static on disk, but daxfile_open() gives MSYNC mode and says why,
+#      DAXFILE_REQUIRE_STATIC fails, and `daxfile status` predicts msync.
+#   3. patched kernel again: with nothing re-enabling them, the files are
 #      static (GET, statx, status), with their alignment; truncate,
 #      fallocate and reflink are refused from the first moment; an
 #      unprivileged daxfile_open() gets STATIC mode; the patched fsck
 #      checks the filesystem clean, and Debian's unpatched one refuses it;
 #      with the map broken offline, the kernel refuses a write into it and
 #      reports corruption (no WARN), and the patched fsck reports it.
-#   3. the stock kernel (the same config without the series): it mounts
+#   4. the stock kernel (the same config without the series): it mounts
 #      the filesystem read-only only.
-#   4. a new image, power cut right after its first static file;
-#   5. the stock kernel, without replaying the journal, still refuses to
+#   5. a new image, power cut right after its first static file;
+#   6. the stock kernel, without replaying the journal, still refuses to
 #      mount it read-write: the feature bit reached the home superblock.
 #
 #   tests/crash/static_flag_reboot.sh ext4|xfs
 #
 # VMRUN_ARGS adds vm/run options (e.g. "--vmlinux FILE"); STOCK_VMLINUX
-# names the stock kernel (default build/kernel-stock/vmlinux; boot 3 is
-# skipped, saying so, without it).  Prints TAP.
+# names the stock kernel (default build/kernel-stock/vmlinux; boots 4-6
+# are skipped, saying so, without it).  Prints TAP.
 set -u
 
 fs=${1:?usage: static_flag_reboot.sh ext4|xfs}
@@ -42,8 +46,10 @@ name=static_flag_reboot
 
 echo "TAP version 13"
 
+# The first image is made on an NVDIMM without labels: virtio-pmem has
+# none, so boot 2 finds the same namespace and filesystem on it.
 # ---- boot 1 -------------------------------------------------------------
-vm -- sh -c '
+vm --no-labels -- sh -c '
 	dev=$(findmnt -no SOURCE /mnt/pmem)
 	tools/daxfile status --json /mnt/pmem/. >/dev/null 2>&1
 	touch /mnt/pmem/plain && tools/daxfile status --json /mnt/pmem/plain
@@ -63,7 +69,31 @@ t "$(has STOCK-FSCK-CLEAN-BEFORE; echo $?)" \
 show_failures
 
 # ---- boot 2 -------------------------------------------------------------
-vm --reuse -- sh -c '
+# The same media behind an asynchronous DAX device: the map is still
+# frozen, but a store is durable only once the host is asked to flush,
+# which only msync does.  Nothing may claim STATIC here.
+vm --reuse --virtio-pmem -- sh -c '
+	ls -d /sys/bus/virtio/drivers/virtio_pmem/virtio* >/dev/null 2>&1 &&
+		echo ASYNC-DEVICE
+	tools/daxfile status --json /mnt/pmem/db
+	setpriv --reuid 4242 --regid 4242 --clear-groups \
+		build/tests/crash/open_mode /mnt/pmem/log 2>&1
+	build/tests/crash/open_mode --require-static /mnt/pmem/log 2>&1 ||
+		echo REQUIRE-STATIC-REFUSED
+	echo BOOT2-DONE'
+t "$(booted BOOT2-DONE && has ASYNC-DEVICE; echo $?)" \
+	"boot 2: the same image as virtio-pmem (asynchronous DAX)"
+t "$(grep -q '"static":true' "$out"; echo $?)" "the file is still static on disk"
+t "$(grep -q '"mode":"msync","mode_reason":"[^"]*asynchronous' "$out"; echo $?)" \
+	"status predicts msync mode, because the device is asynchronous"
+t "$(grep -q '^mode msync' "$out" && grep -q '^reason .*asynchronous' "$out"; echo $?)" \
+	"daxfile_open() gives MSYNC mode there, and says why"
+t "$(has REQUIRE-STATIC-REFUSED && grep -q 'open_mode: .*asynchronous' "$out"; echo $?)" \
+	"DAXFILE_REQUIRE_STATIC fails there, saying why"
+show_failures
+
+# ---- boot 3 -------------------------------------------------------------
+vm --no-labels --reuse -- sh -c '
 	dev=$(findmnt -no SOURCE /mnt/pmem)
 	tools/daxfile status --json /mnt/pmem/db
 	truncate -s 4M /mnt/pmem/db 2>/dev/null || echo TRUNCATE-REFUSED
@@ -108,8 +138,8 @@ vm --reuse -- sh -c '
 	grep -i -m1 "static" /tmp/fsck.out | sed "s/^/BROKEN-FSCK-SAYS: /"
 	'"$fsck_fix"' "$dev" >/dev/null 2>&1
 	'"$fsck_ours"' "$dev" >/dev/null 2>&1 && echo FIXED-FSCK-CLEAN
-	echo BOOT2-DONE'
-t "$(booted BOOT2-DONE; echo $?)" "boot 2: reboot on the same image, no kernel splat"
+	echo BOOT3-DONE'
+t "$(booted BOOT3-DONE; echo $?)" "boot 3: reboot on the same image, no kernel splat"
 t "$(has SB-HAS-FEATURE; echo $?)" \
 	"the first static file set the feature bit in the superblock"
 t "$(grep -q '"static":true' "$out"; echo $?)" \
@@ -136,28 +166,28 @@ t "$([ -n "$rc" ] && [ "$rc" != 0 ] && has BROKEN-FSCK-SAYS; echo $?)" \
 t "$(has FIXED-FSCK-CLEAN; echo $?)" "repairing clears the flag, and the next check is clean"
 show_failures
 
-# ---- boot 3 -------------------------------------------------------------
+# ---- boot 4 -------------------------------------------------------------
 if [ -f "$stock" ]; then
-	vm --vmlinux "$stock" --reuse --mount-options ro,dax -- sh -c '
+	vm --vmlinux "$stock" --no-labels --reuse --mount-options ro,dax -- sh -c '
 		dd if=/mnt/pmem/db of=/dev/null bs=1M 2>/dev/null &&
 			echo RO-MOUNT-READS
 		mount -o remount,rw /mnt/pmem 2>/dev/null || echo RW-REFUSED
-		echo BOOT3-DONE'
+		echo BOOT4-DONE'
 	t "$(has RO-MOUNT-READS; echo $?)" \
 		"the stock kernel mounts it read-only and reads the file"
 	t "$(has RW-REFUSED; echo $?)" "the stock kernel refuses to mount it read-write"
 	show_failures
 
-	# ---- boots 4 and 5: a cut right after the first enable -------------
+	# ---- boots 5 and 6: a cut right after the first enable -------------
 	# The feature bit must be in the superblock's home copy, not only in
 	# the journal: a kernel without the series reads the home copy before
-	# it replays the journal.  Boot 5 mounts without replaying (ext4
+	# it replays the journal.  Boot 6 mounts without replaying (ext4
 	# noload, xfs norecovery), then tries read-write as that kernel would.
 	rm -f "$img"
 	vm --powercut-on @CUT -- sh -c '
 		tools/daxfile create -q /mnt/pmem/first 4M || exit 1
 		echo @CUT'
-	t "$([ $vm_rc = 0 ]; echo $?)" "boot 4: power cut right after the first static file"
+	t "$([ $vm_rc = 0 ]; echo $?)" "boot 5: power cut right after the first static file"
 	case $fs in
 	ext4) noreplay=noload ;;
 	xfs) noreplay=norecovery ;;
@@ -170,8 +200,8 @@ if [ -f "$stock" ]; then
 		else
 			echo RW-REFUSED
 		fi
-		echo BOOT5-DONE'
-	t "$(has BOOT5-DONE && has RW-REFUSED; echo $?)" \
+		echo BOOT6-DONE'
+	t "$(has BOOT6-DONE && has RW-REFUSED; echo $?)" \
 		"after the cut, the stock kernel still refuses to mount it read-write"
 	show_failures
 else
