@@ -49,11 +49,14 @@
  * The kernel does not hear of an unpin: it looks for a file's pinned
  * pages every POLL_MS, and drops its record, with the inode and mount
  * references, once there are none.  So a disable or umount after the
- * last unpin is retried, every STEP_MS, for up to UNPIN_WAIT_MS.
+ * last unpin is retried, every STEP_MS, for up to UNPIN_WAIT_MS: a bound
+ * for correctness, not a speed check, generous because io_uring drops a
+ * killed process's pins from a work item of its own, and a TCG guest on a
+ * loaded host may not run it for a while.
  */
 #define POLL_MS		100
 #define STEP_MS		50
-#define UNPIN_WAIT_MS	5000
+#define UNPIN_WAIT_MS	30000
 
 /* The filesystem on MNT, for mounting it again. */
 static char dev[256], type[64];
