@@ -474,6 +474,77 @@ TEST_F_TIMEOUT(pins, killed_pinner_releases_the_file, 120)
 	TH_LOG("disable worked %ld ms after the pinner was killed", ms);
 }
 
+/*
+ * Pins and disables racing: one process pins the file (map, register,
+ * unmap, so that only the pin holds it), another keeps disabling and
+ * enabling it.  Whenever a registration succeeded, the file must be
+ * static for as long as it lives: a disable that got through under a pin
+ * would leave a device writing blocks an ordinary file may free.  Which
+ * side wins each round is up to the scheduler; only the invariant is
+ * checked.
+ */
+#define RACE_ROUNDS	300
+
+static void toggle_until_killed(const char *path)
+{
+	for (;;) {
+		if (daxctl(path, 0, 0))
+			continue;
+		while (daxctl(path, DAXCTL_F_STATIC, 4096))
+			;
+	}
+}
+
+TEST_F_TIMEOUT(pins, disable_racing_pins_never_leaves_a_pin_on_an_ordinary_file, 600)
+{
+	int fd, i, r, pinned = 0, refused = 0, broken = 0, status;
+	pid_t pid;
+	void *p;
+
+	daxfile_close(self->df);	/* its writable map would hold disable off */
+	self->df = NULL;
+	fd = open(self->path, O_RDWR);
+	ASSERT_LE(0, fd);
+	p = mmap(NULL, FILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	r = register_range(&self->ring, p, FILE_SIZE);
+	munmap(p, FILE_SIZE);
+	ASSERT_PINNED(r);
+	io_uring_unregister_buffers(&self->ring);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		toggle_until_killed(self->path);
+	for (i = 0; i < RACE_ROUNDS; i++) {
+		p = mmap(NULL, FILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 fd, 0);
+		if (p == MAP_FAILED)
+			break;
+		r = register_range(&self->ring, p, FILE_SIZE);
+		munmap(p, FILE_SIZE);
+		if (r) {
+			refused++;
+			continue;
+		}
+		pinned++;
+		/* GET waits for a disable in progress. */
+		if (daxctl(self->path, DAXCTL_F_GET, 0) != DAXCTL_F_STATIC)
+			broken++;
+		io_uring_unregister_buffers(&self->ring);
+	}
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	close(fd);
+	TH_LOG("%d rounds: %d pinned, %d refused; %d pins outlived the static state",
+	       i, pinned, refused, broken);
+	EXPECT_EQ(RACE_ROUNDS, i);
+	EXPECT_EQ(0, broken);
+	/* The toggler may have been killed between disable and enable. */
+	if (daxctl(self->path, DAXCTL_F_GET, 0) != DAXCTL_F_STATIC)
+		EXPECT_EQ(0, daxctl(self->path, DAXCTL_F_STATIC, 4096));
+}
+
 /* A pin holds the mount it was taken through. */
 TEST_F_TIMEOUT(pins, umount_is_refused_while_pinned, 120)
 {
