@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #include "daxfile.h"
+#include "../fixed_buffers.h"
 
 #define CHUNK		(64U << 10)
 #define MAX_CHUNKS	(1U << 16)
@@ -70,36 +71,6 @@ static uint64_t parse_u64(const char *s)
 		exit(2);
 	}
 	return v;
-}
-
-/* xorshift64 from @seed over the whole file: no two chunks alike. */
-static void fill_pattern(unsigned char *buf, size_t len, uint64_t seed)
-{
-	uint64_t x = seed * 0x9e3779b97f4a7c15ULL | 1;
-	size_t i;
-
-	for (i = 0; i < len; i += sizeof(x)) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		memcpy(buf + i, &x, sizeof(x));
-	}
-}
-
-static bool kernel_has_longterm_pins(void)
-{
-	char line[1024], name[512];
-	bool found = false;
-	FILE *f = fopen("/proc/kallsyms", "r");
-
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, " daxfile_longterm_pin") &&
-			sscanf(line, "%*s %*s %511s", name) == 1 &&
-			!strcmp(name, "daxfile_longterm_pin");
-	fclose(f);
-	return found;
 }
 
 static int prepare(const char *dst, const char *src, uint64_t size,
@@ -130,28 +101,6 @@ static int prepare(const char *dst, const char *src, uint64_t size,
 	daxfile_close(df);
 	printf("@READY\n");
 	return 0;
-}
-
-/* One READ_FIXED, waited for: the bytes read, or -errno. */
-static int read_fixed(struct io_uring *ring, int fd, void *buf,
-		      unsigned int len, uint64_t off)
-{
-	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
-	struct io_uring_cqe *cqe;
-	int ret;
-
-	if (!sqe)
-		return -EBUSY;
-	io_uring_prep_read_fixed(sqe, fd, buf, len, off, 0);
-	ret = io_uring_submit(ring);
-	if (ret < 0)
-		return ret;
-	ret = io_uring_wait_cqe(ring, &cqe);
-	if (ret < 0)
-		return ret;
-	ret = cqe->res;
-	io_uring_cqe_seen(ring, cqe);
-	return ret;
 }
 
 static int copy(const char *dst, const char *src, uint64_t seed,

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "daxfile.h"
+#include "../fixed_buffers.h"
 
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #pragma GCC diagnostic ignored "-Wclobbered"
@@ -60,22 +61,6 @@
 
 /* The filesystem on MNT, for mounting it again. */
 static char dev[256], type[64];
-
-static bool kernel_has_longterm_pins(void)
-{
-	char line[1024], name[512];
-	bool found = false;
-	FILE *f = fopen("/proc/kallsyms", "r");
-
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, " daxfile_longterm_pin") &&
-			sscanf(line, "%*s %*s %511s", name) == 1 &&
-			!strcmp(name, "daxfile_longterm_pin");
-	fclose(f);
-	return found;
-}
 
 /*
  * @ret, io_uring_register_buffers() on a static file's shared mapping,
@@ -147,42 +132,6 @@ static int register_range(struct io_uring *ring, void *addr, size_t len)
 	return io_uring_register_buffers(ring, &iov, 1);
 }
 
-/* READ_FIXED @len bytes at @off of @fd into @buf, in fixed buffer 0. */
-static int read_fixed(struct io_uring *ring, int fd, void *buf,
-		      unsigned int len, off_t off)
-{
-	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
-	struct io_uring_cqe *cqe;
-	int ret;
-
-	if (!sqe)
-		return -EBUSY;
-	io_uring_prep_read_fixed(sqe, fd, buf, len, off, 0);
-	ret = io_uring_submit(ring);
-	if (ret < 0)
-		return ret;
-	ret = io_uring_wait_cqe(ring, &cqe);
-	if (ret < 0)
-		return ret;
-	ret = cqe->res;
-	io_uring_cqe_seen(ring, cqe);
-	return ret;
-}
-
-/* xorshift64: bytes no two chunks of the source share. */
-static void fill_pattern(unsigned char *buf, size_t len, uint64_t seed)
-{
-	uint64_t x = seed | 1;
-	size_t i;
-
-	for (i = 0; i < len; i += sizeof(x)) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		memcpy(buf + i, &x, sizeof(x));
-	}
-}
-
 /*
  * A plain file of FILE_SIZE pattern bytes at @path, opened O_DIRECT (a
  * DAX file takes O_DIRECT, and reads it straight from the media).
@@ -213,6 +162,36 @@ static bool file_has(const char *path, off_t off, const void *want,
 		close(fd);
 	free(buf);
 	return ok;
+}
+
+/*
+ * Map @path with @flags (MAP_SHARED or MAP_PRIVATE), try to register the
+ * mapping, and say what the kernel answered: 0 or -errno.  Unregisters
+ * and unmaps again either way.
+ */
+static int try_register(struct io_uring *ring, const char *path, int flags,
+			const char *what)
+{
+	void *p;
+	int fd, ret;
+
+	fd = open(path, O_RDWR);
+	if (fd < 0)
+		return -errno;
+	p = mmap(NULL, FILE_SIZE, PROT_READ | PROT_WRITE, flags, fd, 0);
+	if (p == MAP_FAILED) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	ret = register_range(ring, p, FILE_SIZE);
+	printf("# io_uring_register_buffers on %s: %d (%s)\n", what, ret,
+	       strerror(-ret));
+	if (!ret)
+		io_uring_unregister_buffers(ring);
+	munmap(p, FILE_SIZE);
+	close(fd);
+	return ret;
 }
 
 FIXTURE(pins) {
@@ -267,28 +246,16 @@ FIXTURE_TEARDOWN(pins)
 TEST_F(pins, plain_fsdax_shared_mapping_is_refused)
 {
 	struct statx stx;
-	void *p;
-	int fd, ret;
 
 	/* The same file, made ordinary: only the static state differs. */
 	daxfile_close(self->df);
 	self->df = NULL;
 	ASSERT_EQ(0, daxctl(self->path, 0, 0)) TH_LOG("%s", daxfile_errmsg());
-	fd = open(self->path, O_RDWR);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx));
+	ASSERT_EQ(0, statx(AT_FDCWD, self->path, 0, STATX_BASIC_STATS, &stx));
 	ASSERT_NE(0, stx.stx_attributes & STATX_ATTR_DAX)
 		TH_LOG("%s is not a DAX file", self->path);
-	p = mmap(NULL, FILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	ASSERT_NE(MAP_FAILED, p);
-	ret = register_range(&self->ring, p, FILE_SIZE);
-	TH_LOG("io_uring_register_buffers on a plain fsdax MAP_SHARED mapping: %d (%s)",
-	       ret, strerror(-ret));
-	EXPECT_EQ(-EOPNOTSUPP, ret);
-	if (!ret)
-		io_uring_unregister_buffers(&self->ring);
-	munmap(p, FILE_SIZE);
-	close(fd);
+	EXPECT_EQ(-EOPNOTSUPP, try_register(&self->ring, self->path, MAP_SHARED,
+					    "a plain fsdax MAP_SHARED mapping"));
 }
 
 TEST_F(pins, static_shared_mapping_registers)
@@ -301,21 +268,9 @@ TEST_F(pins, static_shared_mapping_registers)
 /* A private mapping's pages may be copied on write: no pin, as before. */
 TEST_F(pins, static_private_mapping_is_refused)
 {
-	void *p;
-	int fd, ret;
-
-	fd = open(self->path, O_RDWR);
-	ASSERT_LE(0, fd);
-	p = mmap(NULL, FILE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-	ASSERT_NE(MAP_FAILED, p);
-	ret = register_range(&self->ring, p, FILE_SIZE);
-	TH_LOG("io_uring_register_buffers on a static file's MAP_PRIVATE mapping: %d (%s)",
-	       ret, strerror(-ret));
-	EXPECT_EQ(-EOPNOTSUPP, ret);
-	if (!ret)
-		io_uring_unregister_buffers(&self->ring);
-	munmap(p, FILE_SIZE);
-	close(fd);
+	EXPECT_EQ(-EOPNOTSUPP,
+		  try_register(&self->ring, self->path, MAP_PRIVATE,
+			       "a static file's MAP_PRIVATE mapping"));
 }
 
 /*
