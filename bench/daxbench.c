@@ -12,9 +12,11 @@
  *
  * Subcommands: "updates" (throughput and latency per mode, size and
  * thread count, repetitions interleaved across modes), "fault" (first
- * touch of a fresh file) and "enable" (daxctl(STATIC) cost against size
- * and extent count).  Output is tab-separated records on stdout; bench/run
- * turns them into tables and plots.
+ * touch of a fresh file), "enable" (daxctl(STATIC) cost against size
+ * and extent count) and "copyin" (a file copied into a static file:
+ * O_DIRECT READ_FIXED into its long-term pinned pages, against read()
+ * into DRAM and daxfile_memcpy_persist()).  Output is tab-separated
+ * records on stdout; bench/run turns them into tables and plots.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,8 +37,12 @@
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/uio.h>
 #include <linux/fiemap.h>
 #include <linux/fs.h>
+#ifndef DAXBENCH_NO_URING
+#include <liburing.h>
+#endif
 
 #include "daxfile.h"
 
@@ -1071,15 +1077,450 @@ static int cmd_enable(int argc, char **argv)
 	return 0;
 }
 
+/* ---- copy-in ----------------------------------------------------- */
+
+/*
+ * Copying a file into persistent memory, three ways, into one static
+ * destination file from one O_DIRECT source, one read in flight in each,
+ * so that what differs is where the bytes go on their way, and a control:
+ *
+ *   pinned_read_fixed    the destination's mapping is io_uring fixed
+ *                        buffers (a long-term pin of the file's own
+ *                        pages); READ_FIXED of the chunk into its place,
+ *                        then daxfile_persist()
+ *   read_memcpy_persist  pread() into an aligned DRAM buffer, then
+ *                        daxfile_memcpy_persist() into the mapping
+ *   read_into_mapping    pread() with the mapping itself as the buffer
+ *                        (a short-term pin, as any O_DIRECT read takes),
+ *                        then daxfile_persist()
+ *   read_into_dram_span  a control, not a copy into persistent memory:
+ *                        pread() into a DRAM buffer as large as the
+ *                        destination, no persist.  Against
+ *                        read_memcpy_persist's small reused buffer, it
+ *                        shows what the kernel's copy costs when it lands
+ *                        on as many distinct pages as in the first and
+ *                        third modes, but in DRAM
+ *
+ * Every pass copies the whole source, chunk by chunk, to the same offsets
+ * of the destination.  A kernel that refuses the registration (no
+ * long-term pins of static files, or a destination that is not static)
+ * gets a record saying so, and the other modes still run.
+ */
+enum { C_PINNED, C_READ_MEMCPY, C_READ_INTO_MAP, C_DRAM_SPAN, NR_COPY };
+
+static const char *const copy_names[NR_COPY] = {
+	"pinned_read_fixed", "read_memcpy_persist", "read_into_mapping",
+	"read_into_dram_span",
+};
+
+#define COPY_BUF_MAX	(1ULL << 30)	/* io_uring's largest buffer */
+#define COPY_SEED	0x13c0b1e5ULL
+#define UNPIN_WAIT_MS	30000
+
+struct copyin {
+	int		src;		/* O_DIRECT */
+	uint64_t	total;
+	char		*dst;		/* the destination's mapping */
+	char		*bounce;	/* DRAM, read_memcpy_persist's */
+	char		*span;		/* DRAM, total bytes: control */
+	bool		on[NR_COPY];
+#ifndef DAXBENCH_NO_URING
+	struct io_uring	ring;
+	bool		ring_ok;
+#endif
+};
+
+/* The source's bytes: one xorshift64 stream, checked after a pass. */
+static void fill_words(char *buf, size_t len, uint64_t *x)
+{
+	for (size_t i = 0; i + 8 <= len; i += 8) {
+		uint64_t v = xorshift(x);
+
+		memcpy(buf + i, &v, 8);
+	}
+}
+
+/* Offset of the first word of [dst, dst + len) that is not the source's. */
+static int64_t first_mismatch(const char *dst, uint64_t len)
+{
+	uint64_t x = COPY_SEED;
+
+	for (uint64_t i = 0; i + 8 <= len; i += 8) {
+		uint64_t v = xorshift(&x), got;
+
+		memcpy(&got, dst + i, 8);
+		if (got != v)
+			return (int64_t)i;
+	}
+	return -1;
+}
+
+/* The source: written with O_DIRECT from buf (DRAM), synced. */
+static int make_source(const char *path, uint64_t total, char *buf,
+		       size_t buflen)
+{
+	uint64_t x = COPY_SEED;
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_DIRECT, 0644);
+
+	if (fd < 0)
+		die("open %s with O_DIRECT: %m", path);
+	for (uint64_t off = 0; off < total; off += buflen) {
+		size_t n = total - off < buflen ? total - off : buflen;
+
+		fill_words(buf, n, &x);
+		if (pwrite(fd, buf, n, (off_t)off) != (ssize_t)n)
+			die("write %s: %m", path);
+	}
+	if (fsync(fd))
+		die("fsync %s: %m", path);
+	return fd;
+}
+
+#ifndef DAXBENCH_NO_URING
+static const char *errname(int err)
+{
+	const char *s = strerrorname_np(err);
+
+	return s ? s : "unknown";
+}
+
+/*
+ * Register [dst, dst + total) as fixed buffers of at most COPY_BUF_MAX,
+ * buffer i at i * COPY_BUF_MAX: a chunk divides that, so none straddles
+ * two.  0 or -errno.
+ */
+static int register_dst(struct copyin *c)
+{
+	unsigned int nr = (unsigned int)((c->total + COPY_BUF_MAX - 1) /
+					 COPY_BUF_MAX);
+	struct iovec iov[16];
+
+	if (nr > 16)
+		return -E2BIG;
+	for (unsigned int i = 0; i < nr; i++) {
+		uint64_t off = (uint64_t)i * COPY_BUF_MAX;
+
+		iov[i].iov_base = c->dst + off;
+		iov[i].iov_len = c->total - off < COPY_BUF_MAX ?
+				 c->total - off : COPY_BUF_MAX;
+	}
+	return io_uring_register_buffers(&c->ring, iov, nr);
+}
+
+/* One READ_FIXED of len bytes at off into the same offset; -errno. */
+static ssize_t read_fixed(struct copyin *c, uint64_t off, size_t len)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&c->ring);
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_read_fixed(sqe, c->src, c->dst + off, (unsigned int)len,
+				 off, (int)(off / COPY_BUF_MAX));
+	ret = io_uring_submit_and_wait(&c->ring, 1);
+	if (ret < 0)
+		return ret;
+	ret = io_uring_peek_cqe(&c->ring, &cqe);
+	if (ret)
+		return ret;
+	ret = cqe->res;
+	io_uring_cqe_seen(&c->ring, cqe);
+	return ret;
+}
+#endif
+
+/* Where mode puts the copy. */
+static char *copy_dst(const struct copyin *c, int mode)
+{
+	return mode == C_DRAM_SPAN ? c->span : c->dst;
+}
+
+/* One pass: the whole source into the destination, chunk by chunk. */
+static void copy_pass(struct copyin *c, int mode, size_t chunk)
+{
+	for (uint64_t off = 0; off < c->total; off += chunk) {
+		char *to = copy_dst(c, mode) + off;
+		ssize_t got = -EINVAL;
+
+		switch (mode) {
+#ifndef DAXBENCH_NO_URING
+		case C_PINNED:
+			got = read_fixed(c, off, chunk);
+			break;
+#endif
+		case C_READ_MEMCPY:
+			got = pread(c->src, c->bounce, chunk, (off_t)off);
+			if (got == (ssize_t)chunk &&
+			    !daxfile_memcpy_persist(to, c->bounce, chunk, 0))
+				die("daxfile_memcpy_persist: %s",
+				    daxfile_errmsg());
+			break;
+		case C_READ_INTO_MAP:
+		case C_DRAM_SPAN:
+			got = pread(c->src, to, chunk, (off_t)off);
+			break;
+		}
+		if (got < 0 && mode != C_PINNED)
+			got = -errno;
+		if (got != (ssize_t)chunk)
+			die("%s: %zu bytes at %" PRIu64 ": %s",
+			    copy_names[mode], chunk, off,
+			    got < 0 ? strerror((int)-got) : "short read");
+		if ((mode == C_PINNED || mode == C_READ_INTO_MAP) &&
+		    daxfile_persist(to, chunk))
+			die("daxfile_persist: %s", daxfile_errmsg());
+	}
+}
+
+static double tv_secs(const struct timeval *tv)
+{
+	return (double)tv->tv_sec + (double)tv->tv_usec / 1e6;
+}
+
+/*
+ * Time one pass: "C mode label chunk rep bytes secs minflt utime stime",
+ * user and system CPU from getrusage(), which counts io_uring's worker
+ * threads too (they belong to the process).
+ */
+static void timed_pass(struct copyin *c, int mode, size_t chunk, int rep,
+		       const char *label)
+{
+	struct rusage r0, r1;
+	uint64_t t0, t1;
+
+	getrusage(RUSAGE_SELF, &r0);
+	t0 = now_ns();
+	copy_pass(c, mode, chunk);
+	t1 = now_ns();
+	getrusage(RUSAGE_SELF, &r1);
+	printf("C\t%s\t%s\t%zu\t%d\t%" PRIu64 "\t%.6f\t%ld\t%.6f\t%.6f\n",
+	       copy_names[mode], label, chunk, rep, c->total,
+	       (double)(t1 - t0) / 1e9, r1.ru_minflt - r0.ru_minflt,
+	       tv_secs(&r1.ru_utime) - tv_secs(&r0.ru_utime),
+	       tv_secs(&r1.ru_stime) - tv_secs(&r0.ru_stime));
+	fflush(stdout);
+}
+
+/*
+ * Disable path, retried while EBUSY: the kernel notices an unpin within
+ * about 100 ms, so the pin just dropped may still hold the file.
+ */
+static int disable_when_unpinned(const char *path)
+{
+	uint64_t t0 = now_ns();
+
+	while (daxctl(path, 0, 0)) {
+		if (errno != EBUSY ||
+		    now_ns() - t0 > (uint64_t)UNPIN_WAIT_MS * 1000000)
+			return -1;
+		usleep(50000);
+	}
+	return 0;
+}
+
+static int cmd_copyin(int argc, char **argv)
+{
+	const char *src_dir = "/mnt/pmem", *dax_dir = "/mnt/pmem";
+	const char *dst_kind = "static";
+	uint64_t chunks[MAX_SIZES], maxchunk = 0;
+	struct copyin c = { .src = -1, .total = 256ULL << 20 };
+	char src_path[PATH_MAX], dst_path[PATH_MAX], label[32], modes[256];
+	struct daxfile *df = NULL;
+	int nchunks, reps = 5, dst_fd = -1;
+	struct statx stx;
+
+	snprintf(modes, sizeof(modes), "all");
+	nchunks = parse_list("64K,1M", chunks, MAX_SIZES);
+	for (int i = 0; i + 1 < argc; i += 2) {
+		const char *v = argv[i + 1];
+
+		if (!strcmp(argv[i], "--src-dir"))
+			src_dir = v;
+		else if (!strcmp(argv[i], "--dax-dir"))
+			dax_dir = v;
+		else if (!strcmp(argv[i], "--total"))
+			c.total = parse_size(v);
+		else if (!strcmp(argv[i], "--chunks"))
+			nchunks = parse_list(v, chunks, MAX_SIZES);
+		else if (!strcmp(argv[i], "--reps"))
+			reps = atoi(v);
+		else if (!strcmp(argv[i], "--modes"))
+			snprintf(modes, sizeof(modes), "%s", v);
+		else if (!strcmp(argv[i], "--dst"))
+			dst_kind = v;
+		else
+			die("unknown option %s", argv[i]);
+	}
+	if (strcmp(dst_kind, "static") && strcmp(dst_kind, "map_sync"))
+		die("--dst static|map_sync");
+	for (int i = 0; i < nchunks; i++) {
+		if (chunks[i] < PAGE_SZ || chunks[i] > COPY_BUF_MAX ||
+		    (chunks[i] & (chunks[i] - 1)) || c.total % chunks[i])
+			die("a chunk is a power of two from 4K to 1G that divides --total");
+		if (chunks[i] > maxchunk)
+			maxchunk = chunks[i];
+	}
+	for (int m = 0; m < NR_COPY; m++) {
+		char want[260], name[64];
+
+		snprintf(want, sizeof(want), ",%s,", modes);
+		snprintf(name, sizeof(name), ",%s,", copy_names[m]);
+		c.on[m] = !strcmp(modes, "all") || strstr(want, name);
+	}
+
+	/* DRAM for the bounce buffer, and to write the source from. */
+	c.bounce = mmap(NULL, maxchunk, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (c.bounce == MAP_FAILED)
+		die("mmap: %m");
+	prefault(c.bounce, maxchunk);
+	c.span = MAP_FAILED;
+	if (c.on[C_DRAM_SPAN]) {
+		c.span = mmap(NULL, c.total, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (c.span == MAP_FAILED)
+			die("mmap %" PRIu64 " bytes of DRAM: %m", c.total);
+		prefault(c.span, c.total);
+	}
+
+	snprintf(src_path, sizeof(src_path), "%s/copyin-src", src_dir);
+	c.src = make_source(src_path, c.total, c.bounce, maxchunk);
+	if (statx(c.src, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx))
+		die("statx %s: %m", src_path);
+	printf("I\tcopyin_src\t%s\t%s\t%" PRIu64 "\n", src_path,
+	       stx.stx_attributes & STATX_ATTR_DAX ? "dax" : "nodax", c.total);
+
+	snprintf(dst_path, sizeof(dst_path), "%s/copyin-dst", dax_dir);
+	if (!strcmp(dst_kind, "static")) {
+		struct daxfile_opts o = { .align = PMD_SIZE,
+					  .flags = DAXFILE_REPLACE };
+
+		df = daxfile_create(dst_path, c.total, &o);
+		if (!df)
+			die("daxfile_create %s: %s", dst_path,
+			    daxfile_errmsg());
+		c.dst = daxfile_addr(df);
+		snprintf(label, sizeof(label), "%s",
+			 daxfile_mode_name(daxfile_mode(df)));
+	} else {
+		/* An ordinary fsdax file: the kernel refuses its pins. */
+		dst_fd = make_file(dst_path, c.total);
+		c.dst = map_aligned(dst_fd, c.total,
+				    MAP_SHARED_VALIDATE | MAP_SYNC);
+		if (c.dst == MAP_FAILED)
+			die("mmap %s: %m", dst_path);
+		snprintf(label, sizeof(label), "map_sync");
+	}
+	prefault(c.dst, c.total);
+	printf("I\tcopyin_dst\t%s\t%s\t%" PRIu64 "\n", dst_path, label,
+	       c.total);
+	printf("I\tflush\t%s\t%s\n", daxfile_flush_variant(),
+	       daxfile_copy_variant());
+
+	if (c.on[C_PINNED]) {
+#ifdef DAXBENCH_NO_URING
+		printf("I\tcopyin_refused\t%s\tnot_built\tdaxbench was built without liburing\n",
+		       copy_names[C_PINNED]);
+		c.on[C_PINNED] = false;
+#else
+		int ret = io_uring_queue_init(4, &c.ring, 0);
+		uint64_t t0;
+
+		if (ret)
+			die("io_uring_queue_init: %s", strerror(-ret));
+		c.ring_ok = true;
+		t0 = now_ns();
+		ret = register_dst(&c);
+		if (ret) {
+			printf("I\tcopyin_refused\t%s\t%s\t%s\n",
+			       copy_names[C_PINNED], errname(-ret),
+			       strerror(-ret));
+			c.on[C_PINNED] = false;
+		} else {
+			printf("I\tcopyin_register\t%" PRIu64 "\t%.6f\n",
+			       c.total, (double)(now_ns() - t0) / 1e9);
+		}
+#endif
+	}
+	fflush(stdout);
+
+	/*
+	 * Warm-up, and the check that the bytes land: every mode at every
+	 * chunk size once, untimed, into a zeroed destination, compared
+	 * with the source's stream afterwards.
+	 */
+	for (int m = 0; m < NR_COPY; m++) {
+		if (!c.on[m])
+			continue;
+		for (int k = 0; k < nchunks; k++) {
+			int64_t bad;
+
+			if (m == C_DRAM_SPAN)
+				memset(c.span, 0, c.total);
+			else
+				daxfile_memset_persist(c.dst, 0, c.total, 0);
+			copy_pass(&c, m, chunks[k]);
+			bad = first_mismatch(copy_dst(&c, m), c.total);
+			printf("I\tcopyin_verify\t%s\t%" PRIu64 "\t%s\t%" PRId64
+			       "\n", copy_names[m], chunks[k],
+			       bad < 0 ? "ok" : "MISMATCH", bad);
+			fflush(stdout);
+			if (bad >= 0)
+				die("%s, %" PRIu64 "-byte chunks: the destination differs from the source at %" PRId64,
+				    copy_names[m], chunks[k], bad);
+		}
+	}
+	/* Repetitions, interleaved: each visits every (chunk, mode) once. */
+	for (int rep = 0; rep < reps; rep++) {
+		for (int k = 0; k < nchunks; k++) {
+			for (int i = 0; i < NR_COPY; i++) {
+				int m = (i + rep) % NR_COPY;
+
+				if (c.on[m])
+					timed_pass(&c, m, chunks[k], rep,
+						   m == C_DRAM_SPAN ? "dram" :
+						   label);
+			}
+		}
+	}
+
+#ifndef DAXBENCH_NO_URING
+	if (c.ring_ok)
+		io_uring_queue_exit(&c.ring);	/* unpins */
+#endif
+	close(c.src);
+	unlink(src_path);
+	if (df) {
+		bool is_static = daxfile_mode(df) == DAXFILE_MODE_STATIC;
+
+		/* Unmapped, then disabled once the kernel sees no pin. */
+		daxfile_close(df);
+		if (is_static && disable_when_unpinned(dst_path))
+			printf("I\tcopyin_left\t%s\t%s\n", dst_path,
+			       strerror(errno));
+	} else {
+		munmap(c.dst, c.total);
+		close(dst_fd);
+	}
+	unlink(dst_path);
+	munmap(c.bounce, maxchunk);
+	if (c.span != MAP_FAILED)
+		munmap(c.span, c.total);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
-		die("usage: daxbench updates|fault|enable [options]");
+		die("usage: daxbench updates|fault|enable|copyin [options]");
 	if (!strcmp(argv[1], "updates"))
 		return cmd_updates(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "fault"))
 		return cmd_fault(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "enable"))
 		return cmd_enable(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "copyin"))
+		return cmd_copyin(argc - 2, argv + 2);
 	die("unknown subcommand %s", argv[1]);
 }

@@ -759,7 +759,7 @@ static int dispose_old(struct create_ctx *c, bool *was_static)
 		       DAXCTL_F_STATIC) {
 		if (sys_daxctl(fd, NULL, 0, 0)) {
 			daxfile__err(errno, errno == EBUSY ?
-				     "cannot replace the file: it is static-dax and mapped" :
+				     "cannot replace the file: it is static-dax, and mapped or pinned" :
 				     "cannot replace the static-dax file: %m");
 			close(fd);
 			return -1;

@@ -58,7 +58,7 @@ const char *daxfile__daxctl_reason(int err, unsigned int flags)
 		return "static-dax needs write access to the file";
 	case EBUSY:
 		return flags ? "the file is an active swapfile" :
-			"the file is mapped shared and writable; unmap it first";
+			"the file is mapped shared and writable, or a page of it is pinned (io_uring fixed buffers, RDMA, VFIO); unmap it and drop the pins first";
 	case EINVAL:
 		return "the file is not eligible (run `daxfile check` for the reason)";
 	default:
