@@ -114,7 +114,10 @@ static void set_reason(struct daxfile *df, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* A one-page read-only probe asks the kernel. */
+/*
+ * A one-page read-only probe asks the kernel.  It fails closed: a probe
+ * that could not be made (ENOMEM, say) proves nothing about the device.
+ */
 bool daxfile__map_sync_refused(int fd)
 {
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
@@ -122,7 +125,7 @@ bool daxfile__map_sync_refused(int fd)
 		       fd, 0);
 
 	if (p == MAP_FAILED)
-		return errno == EOPNOTSUPP;
+		return true;
 	munmap(p, pg);
 	return false;
 }

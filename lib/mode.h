@@ -11,7 +11,8 @@
 
 /*
  * Does the kernel refuse MAP_SYNC for fd?  It does for page-cache files
- * and on asynchronous DAX devices (virtio-pmem).
+ * and on asynchronous DAX devices (virtio-pmem).  Any failed probe counts
+ * as a refusal.
  */
 bool daxfile__map_sync_refused(int fd);
 

@@ -579,7 +579,8 @@ static const char *predict_mode(const struct report_file *r, char *why,
 	const struct facts *f = &r->f;
 
 	why[0] = '\0';
-	if (f->dax == 0) {
+	/* As daxfile_open(): a static file is STATIC only where statx says DAX. */
+	if (f->dax == 0 || (f->state == 1 && f->dax != 1)) {
 		snprintf(why, len, "%s", f->state == 1 ?
 			 DAXFILE_WHY_STATIC_NOT_DAX :
 			 "the file is not DAX: it lives in the page cache (mount with -o dax)");
