@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -44,12 +43,6 @@
 #endif
 #define CAP_FOWNER_BIT		3	/* CAP_FOWNER */
 #define CAP_IMMUTABLE_BIT	9	/* CAP_LINUX_IMMUTABLE */
-#ifndef MAP_SHARED_VALIDATE
-#define MAP_SHARED_VALIDATE	0x03
-#endif
-#ifndef MAP_SYNC
-#define MAP_SYNC		0x80000
-#endif
 
 enum {
 	EXIT_OK		= 0,
@@ -198,11 +191,6 @@ static bool has_cap(unsigned int bit)
 	return d[0].effective & (1U << bit);
 }
 
-/*
- * Would a MAP_SYNC map of the file work?  The kernel refuses it for files
- * that are not DAX and on asynchronous DAX devices (virtio-pmem), with
- * EOPNOTSUPP; a one-page read-only probe asks it.
- */
 /* Length of the UTF-8 sequence at s, or 0 if it is not valid. */
 static size_t utf8_len(const unsigned char *s)
 {
