@@ -31,183 +31,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <unistd.h>
 
-#include "daxfile.h"
-
-#define PMLOG_MAGIC	0x31474f4c4d50ULL	/* "PMLOG1" */
-#define DATA_OFF	4096
-
-struct pmlog_hdr {
-	uint64_t	magic;
-	uint64_t	pad[7];		/* keep tail in its own cache line */
-	uint64_t	tail;		/* commit word: bytes of records */
-};
-
-struct rec {
-	uint64_t	seq;
-	uint32_t	len;
-	uint32_t	crc;		/* over seq, len and payload */
-};
-
-struct pmlog {
-	struct daxfile		*df;
-	struct pmlog_hdr	*hdr;
-	char			*data;
-	uint64_t		cap;		/* bytes for records */
-	uint64_t		next_seq;
-};
-
-static uint32_t crc32_update(uint32_t crc, const void *buf, size_t len)
-{
-	const unsigned char *p = buf;
-
-	crc = ~crc;
-	while (len--) {
-		crc ^= *p++;
-		for (int k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0xedb88320U & -(crc & 1));
-	}
-	return ~crc;
-}
-
-static uint32_t rec_crc(const struct rec *r, const void *payload)
-{
-	uint32_t crc = crc32_update(0, &r->seq, sizeof(r->seq));
-
-	crc = crc32_update(crc, &r->len, sizeof(r->len));
-	return crc32_update(crc, payload, r->len);
-}
-
-static uint64_t rec_size(uint32_t len)
-{
-	return (sizeof(struct rec) + len + 7) & ~7ULL;
-}
-
-/* Walk the committed records; print them if asked.  -1 if corrupt. */
-static int pmlog_walk(struct pmlog *log, bool print)
-{
-	uint64_t tail = __atomic_load_n(&log->hdr->tail, __ATOMIC_ACQUIRE);
-	uint64_t off = 0, seq = 1;
-
-	if (tail > log->cap) {
-		fprintf(stderr, "pmlog: tail %" PRIu64 " beyond the log\n",
-			tail);
-		return -1;
-	}
-	while (off < tail) {
-		const struct rec *r = (const void *)(log->data + off);
-
-		if (tail - off < sizeof(*r) || r->seq != seq ||
-		    rec_size(r->len) > tail - off ||
-		    rec_crc(r, r + 1) != r->crc) {
-			fprintf(stderr, "pmlog: bad record at offset %" PRIu64
-				" (seq %" PRIu64 ")\n", off, seq);
-			return -1;
-		}
-		if (print)
-			printf("rec %" PRIu64 " %" PRIu32 " %08" PRIx32 "\n",
-			       r->seq, r->len, r->crc);
-		off += rec_size(r->len);
-		seq++;
-	}
-	log->next_seq = seq;
-	if (print)
-		printf("verified %" PRIu64 " records, %" PRIu64 " bytes\n", seq - 1,
-		       tail);
-	return 0;
-}
-
-/* Map path and check that it is a log; writers also take the lock. */
-static int pmlog_open(struct pmlog *log, const char *path, bool writer)
-{
-	log->df = daxfile_open(path, writer ? 0 : DAXFILE_RDONLY);
-	if (!log->df) {
-		fprintf(stderr, "pmlog: %s: %s\n", path, daxfile_errmsg());
-		return -1;
-	}
-	if (writer && flock(daxfile_fd(log->df), LOCK_EX | LOCK_NB)) {
-		fprintf(stderr, "pmlog: %s: %s\n", path,
-			errno == EWOULDBLOCK ?
-			"another process is appending to it" : strerror(errno));
-		goto fail;
-	}
-	if (daxfile_size(log->df) <= DATA_OFF) {
-		fprintf(stderr, "pmlog: %s: too small for a log\n", path);
-		goto fail;
-	}
-	log->hdr = daxfile_addr(log->df);
-	log->data = (char *)log->hdr + DATA_OFF;
-	log->cap = daxfile_size(log->df) - DATA_OFF;
-	if (log->hdr->magic != PMLOG_MAGIC) {
-		fprintf(stderr, "pmlog: %s: not a pmlog file (no magic%s)\n",
-			path, log->hdr->magic ? "" :
-			"; an interrupted `pmlog create` leaves zeroes");
-		goto fail;
-	}
-	if (pmlog_walk(log, false))
-		goto fail;
-	return 0;
-fail:
-	daxfile_close(log->df);
-	log->df = NULL;
-	return -1;
-}
-
-/* A new file, whose magic is durable before this returns. */
-static int pmlog_create(const char *path, uint64_t size)
-{
-	struct daxfile *df;
-	struct pmlog_hdr *hdr;
-
-	if (size <= DATA_OFF) {
-		fprintf(stderr, "pmlog: %s: a log needs more than %d bytes\n",
-			path, DATA_OFF);
-		return -1;
-	}
-	df = daxfile_create(path, size, NULL);
-	if (!df) {
-		fprintf(stderr, "pmlog: %s: %s\n", path, daxfile_errmsg());
-		return -1;
-	}
-	hdr = daxfile_addr(df);
-	if (daxfile_persist_u64(&hdr->magic, PMLOG_MAGIC)) {
-		fprintf(stderr, "pmlog: %s: %s\n", path, daxfile_errmsg());
-		daxfile_close(df);
-		/* A static file can't be unlinked: say so instead of trying. */
-		fprintf(stderr,
-			"pmlog: %s: left without a log header; remove it with `daxfile disable` and rm\n",
-			path);
-		return -1;
-	}
-	printf("created %s, mode %s\n", path,
-	       daxfile_mode_name(daxfile_mode(df)));
-	if (daxfile_close(df)) {
-		fprintf(stderr, "pmlog: %s: %s\n", path, daxfile_errmsg());
-		return -1;
-	}
-	return 0;
-}
-
-/* Make one record durable, then commit it by moving the tail. */
-static int pmlog_append(struct pmlog *log, const void *buf, uint32_t len)
-{
-	uint64_t tail = log->hdr->tail;
-	struct rec r = { .seq = log->next_seq, .len = len };
-	char *dst = log->data + tail;
-
-	if (rec_size(len) > log->cap - tail)
-		return -ENOSPC;
-	r.crc = rec_crc(&r, buf);
-	if (!daxfile_memcpy_persist(dst, &r, sizeof(r), DAXFILE_MEM_NODRAIN) ||
-	    !daxfile_memcpy_persist(dst + sizeof(r), buf, len, 0))
-		return -errno;
-	if (daxfile_persist_u64(&log->hdr->tail, tail + rec_size(len)))
-		return -errno;
-	log->next_seq++;
-	return 0;
-}
+#include "pmlog_core.h"
 
 /* Deterministic payloads, so the crash suite can recompute them. */
 static uint64_t xorshift(uint64_t *s)
@@ -244,8 +69,7 @@ static int cmd_append(struct pmlog *log, uint64_t count, uint64_t seed,
 			return 1;
 		}
 		printf("ack %" PRIu64 " %" PRIu32 " %08" PRIx32 "\n", seq, len,
-		       ((struct rec *)(log->data + log->hdr->tail -
-				       rec_size(len)))->crc);
+		       pmlog_last_crc(log, len));
 		fflush(stdout);
 	}
 	free(buf);
@@ -282,6 +106,7 @@ int main(int argc, char **argv)
 {
 	uint64_t count = 1, seed = 1, max_len = 4096, size;
 	struct pmlog log = { 0 };
+	enum daxfile_mode mode;
 	int ret;
 
 	if (argc < 3)
@@ -293,7 +118,11 @@ int main(int argc, char **argv)
 			fprintf(stderr, "pmlog: %s\n", daxfile_errmsg());
 			return 2;
 		}
-		return pmlog_create(argv[2], size) ? 1 : 0;
+		if (pmlog_create(argv[2], size, &mode))
+			return 1;
+		printf("created %s, mode %s\n", argv[2],
+		       daxfile_mode_name(mode));
+		return 0;
 	}
 	if ((argc - 3) % 2)
 		return usage();

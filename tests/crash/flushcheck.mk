@@ -57,9 +57,10 @@ $(out)/crash_inplace: crash_inplace.c crash_common.h $(LIBOBJS) $(out)/flushchec
 	$(CC) $(FC_CFLAGS) -DFLUSHCHECK -I. -o $@ $< $(out)/flushcheck.o \
 		$(LIBOBJS) $(WRAPFLAGS) -lpthread
 
-$(out)/pmlog: $(top)/examples/pmlog.c $(LIBOBJS) $(out)/flushcheck.o
-	$(CC) $(FC_CFLAGS) -o $@ $< $(out)/flushcheck.o $(LIBOBJS) \
-		$(WRAPFLAGS) -lpthread
+$(out)/pmlog: $(top)/examples/pmlog.c $(top)/examples/pmlog_core.c \
+	      $(top)/examples/pmlog_core.h $(LIBOBJS) $(out)/flushcheck.o
+	$(CC) $(FC_CFLAGS) -o $@ $(filter %.c,$^) $(out)/flushcheck.o \
+		$(LIBOBJS) $(WRAPFLAGS) -lpthread
 
 clean:
 	rm -rf $(out)
