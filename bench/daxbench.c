@@ -13,10 +13,15 @@
  * Subcommands: "updates" (throughput and latency per mode, size and
  * thread count, repetitions interleaved across modes), "fault" (first
  * touch of a fresh file), "enable" (daxctl(STATIC) cost against size
- * and extent count) and "copyin" (a file copied into a static file:
+ * and extent count), "copyin" (a file copied into a static file:
  * O_DIRECT READ_FIXED into its long-term pinned pages, against read()
- * into DRAM and daxfile_memcpy_persist()).  Output is tab-separated
- * records on stdout; bench/run turns them into tables and plots.
+ * into DRAM and daxfile_memcpy_persist()) and "counts" (the kernel's
+ * journal, log and fault work per write fault, counted: kcounters.c),
+ * "applog" (an append log: examples/pmlog's on a static file against
+ * PMDK's libpmemlog and write/pwrite + fdatasync) and "kv" (a libpmemobj
+ * hash table on a static pool against a fallocated one).
+ * Output is tab-separated records on stdout; bench/run turns them into
+ * tables and plots.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,7 +49,16 @@
 #include <liburing.h>
 #endif
 
+#ifndef DAXBENCH_NO_PMEMLOG
+#include <libpmemlog.h>
+#endif
+#ifndef DAXBENCH_NO_PMEMOBJ
+#include <libpmemobj.h>
+#endif
+
 #include "daxfile.h"
+#include "kcounters.h"
+#include "pmlog_core.h"
 
 #ifndef FALLOC_FL_KEEP_SIZE
 #define FALLOC_FL_KEEP_SIZE	0x01
@@ -143,17 +157,21 @@ static long minflt(void)
 
 /* ---- files ------------------------------------------------------- */
 
-/* Map len bytes of fd at a 2 MiB-aligned address, so PMD faults can work. */
-static void *map_aligned(int fd, size_t len, int flags)
+/*
+ * Map len bytes of fd at skew bytes past a 2 MiB boundary: 0 lets PMD
+ * faults work, PAGE_SZ makes every fault a PTE fault.
+ */
+static void *map_skewed(int fd, size_t len, int flags, size_t skew)
 {
 	char *base, *addr;
-	size_t resv = len + PMD_SIZE;
+	size_t resv = len + 2 * PMD_SIZE;
 
 	base = mmap(NULL, resv, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
 		    MAP_NORESERVE, -1, 0);
 	if (base == MAP_FAILED)
 		return MAP_FAILED;
 	addr = (char *)(((uintptr_t)base + PMD_SIZE - 1) & ~(PMD_SIZE - 1));
+	addr += skew;
 	if (mmap(addr, len, PROT_READ | PROT_WRITE, flags | MAP_FIXED, fd,
 		 0) == MAP_FAILED) {
 		int err = errno;
@@ -167,6 +185,12 @@ static void *map_aligned(int fd, size_t len, int flags)
 	if (addr + len < base + resv)
 		munmap(addr + len, (size_t)(base + resv - (addr + len)));
 	return addr;
+}
+
+/* Map len bytes of fd at a 2 MiB-aligned address, so PMD faults can work. */
+static void *map_aligned(int fd, size_t len, int flags)
+{
+	return map_skewed(fd, len, flags, 0);
 }
 
 /* Write zeroes over [from, to) of fd: no extent stays unwritten. */
@@ -620,12 +644,12 @@ static int cmd_updates(int argc, char **argv)
 
 /* ---- first touch ------------------------------------------------- */
 
-enum fault_case { F_DAX4K, F_DAX2M, F_SYNC_FALLOC, F_SYNC_SPARSE, F_PLAIN,
-		  NR_FAULT };
+enum fault_case { F_DAX4K, F_DAX2M, F_SYNC_WRITTEN, F_SYNC_FALLOC,
+		  F_SYNC_SPARSE, F_PLAIN, NR_FAULT };
 
 static const char *const fault_names[NR_FAULT] = {
-	"daxfile_align_4k", "daxfile_align_2m", "map_sync_fallocated",
-	"map_sync_sparse", "fsdax_plain_sparse",
+	"daxfile_align_4k", "daxfile_align_2m", "map_sync_written",
+	"map_sync_fallocated", "map_sync_sparse", "fsdax_plain_sparse",
 };
 
 static int cmd_fault(int argc, char **argv)
@@ -663,6 +687,13 @@ static int cmd_fault(int argc, char **argv)
 				die("daxfile_create: %s", daxfile_errmsg());
 			addr = daxfile_addr(df);
 			mode = daxfile_mode_name(daxfile_mode(df));
+		} else if (fc == F_SYNC_WRITTEN) {
+			/* The fair baseline: allocated, zeroed and synced. */
+			fd = make_file(path, size);
+			addr = map_aligned(fd, size,
+					   MAP_SHARED_VALIDATE | MAP_SYNC);
+			if (addr == MAP_FAILED)
+				die("mmap: %m");
 		} else {
 			fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
 			if (fd < 0)
@@ -1510,10 +1541,683 @@ static int cmd_copyin(int argc, char **argv)
 	return 0;
 }
 
+/* ---- counts ------------------------------------------------------ */
+
+/*
+ * The kernel work behind write faults, counted (kcounters.h), for each
+ * way a file can be mapped for stores.  Each (threads, mode) gets a fresh
+ * file, and four phases, counted apart:
+ *
+ *   first_touch  one store per 4 KiB page of the file: the first faults
+ *   writeback    syncfs(): what the flusher does to a dirty DAX file
+ *                after dirty_expire_centisecs, forced here so the next
+ *                phase does not depend on timing
+ *   refault      one store per page again: writeback write-protected
+ *                every entry it cleaned, so this is the steady state's
+ *                write fault
+ *   steady       random 64 B stores + daxfile_persist(): no faults
+ *
+ * The threads split the file into 2 MiB-aligned shares.
+ */
+enum count_mode { CM_STATIC, CM_SYNC_WRITTEN, CM_SYNC_FALLOC,
+		  CM_SYNC_SPARSE, CM_FSDAX_WRITTEN, CM_DEVDAX, NR_CM };
+
+static const char *const count_names[NR_CM] = {
+	"static", "map_sync_written", "map_sync_fallocated",
+	"map_sync_sparse", "fsdax_written", "devdax",
+};
+
+struct count_job {
+	const char		*map;		/* "pmd" or "pte" */
+	char			*addr;
+	uint64_t		len;
+	int			nthreads;
+	uint64_t		updates;	/* per thread, steady phase */
+	bool			steady;
+	pthread_barrier_t	go;
+};
+
+struct count_worker {
+	pthread_t		th;
+	struct count_job	*j;
+	int			id;
+	int			err;
+};
+
+static void *count_fn(void *arg)
+{
+	struct count_worker *w = arg;
+	struct count_job *j = w->j;
+	uint64_t share = (j->len / PMD_SIZE + (uint64_t)j->nthreads - 1) /
+			 (uint64_t)j->nthreads * PMD_SIZE;
+	uint64_t from = share * (uint64_t)w->id;
+	uint64_t to = from + share < j->len ? from + share : j->len;
+	uint64_t seed = SEED ^ ((uint64_t)w->id << 32);
+
+	pthread_barrier_wait(&j->go);
+	if (!j->steady) {
+		for (uint64_t off = from; off < to; off += PAGE_SZ)
+			*(volatile char *)(j->addr + off) = 1;
+		return NULL;
+	}
+	for (uint64_t i = 0; i < j->updates; i++) {
+		uint64_t off = (xorshift(&seed) % ((j->len - 64) / 8)) * 8;
+
+		memcpy(j->addr + off, src_buf, 64);
+		if (daxfile_persist(j->addr + off, 64)) {
+			w->err = errno;
+			break;
+		}
+	}
+	return NULL;
+}
+
+static void count_print(const char *mode, const char *map, const char *phase,
+			int nthreads, uint64_t bytes, double secs,
+			const struct kc_snap *d)
+{
+	printf("K\t%s\t%s\t%s\t%d\t%" PRIu64 "\t%.6f", mode, map, phase,
+	       nthreads, bytes, secs);
+	for (int i = 0; i < NR_KC; i++) {
+		if (d->v[i] < 0)
+			printf("\t-");
+		else
+			printf("\t%" PRId64, d->v[i]);
+	}
+	printf("\n");
+	fflush(stdout);
+}
+
+static void count_phase(struct count_job *j, const char *mode,
+			const char *phase, bool steady)
+{
+	struct count_worker w[MAX_THREADS] = { 0 };
+	struct kc_snap a, b, d;
+	uint64_t t0, t1;
+
+	if (j->nthreads < 1 || j->nthreads > MAX_THREADS)
+		die("%d threads: 1 to %d", j->nthreads, MAX_THREADS);
+	j->steady = steady;
+	pthread_barrier_init(&j->go, NULL, (unsigned int)j->nthreads + 1);
+	for (int i = 0; i < j->nthreads; i++) {
+		w[i] = (struct count_worker){ .j = j, .id = i };
+		if (pthread_create(&w[i].th, NULL, count_fn, &w[i]))
+			die("pthread_create failed");
+	}
+	kc_read(&a);
+	t0 = now_ns();
+	pthread_barrier_wait(&j->go);
+	for (int i = 0; i < j->nthreads; i++)
+		pthread_join(w[i].th, NULL);
+	t1 = now_ns();
+	kc_read(&b);
+	pthread_barrier_destroy(&j->go);
+	for (int i = 0; i < j->nthreads; i++)
+		if (w[i].err)
+			die("%s %s: persist: %s", mode, phase,
+			    strerror(w[i].err));
+	kc_delta(&a, &b, &d);
+	count_print(mode, j->map, phase, j->nthreads,
+		    steady ? j->updates * (uint64_t)j->nthreads * 64 : j->len,
+		    (double)(t1 - t0) / 1e9, &d);
+}
+
+/*
+ * The file (or device) of one count mode, mapped at skew past a 2 MiB
+ * boundary; NULL if not made.  A static file skewed is mapped again, as
+ * libdaxfile maps it (plain MAP_SHARED), and that mapping is the one used.
+ */
+static char *count_setup(int m, const char *path, const char *devdax,
+			 size_t skew, uint64_t *len, int *fd,
+			 struct daxfile **df)
+{
+	struct daxfile_opts dopts = { .align = PMD_SIZE };
+	char *addr;
+
+	*fd = -1;
+	*df = NULL;
+	switch (m) {
+	case CM_STATIC:
+		*df = daxfile_create(path, *len, &dopts);
+		if (!*df)
+			die("daxfile_create %s: %s", path, daxfile_errmsg());
+		if (daxfile_mode(*df) != DAXFILE_MODE_STATIC)
+			printf("I\tcounts_mode\tstatic\t%s\n",
+			       daxfile_mode_name(daxfile_mode(*df)));
+		if (!skew)
+			return daxfile_addr(*df);
+		addr = map_skewed(daxfile_fd(*df), *len, MAP_SHARED, skew);
+		if (addr == MAP_FAILED)
+			die("mmap %s: %m", path);
+		return addr;
+	case CM_DEVDAX:
+		/* device-dax maps only at its own alignment. */
+		if (!devdax || skew)
+			return NULL;
+		*len = devdax_size(devdax) < *len ? devdax_size(devdax) : *len;
+		*len &= ~(PMD_SIZE - 1);
+		*fd = open(devdax, O_RDWR);
+		if (*fd < 0 || !*len)
+			die("%s: %m", devdax);
+		addr = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			    *fd, 0);
+		if (addr == MAP_FAILED)
+			die("mmap %s: %m", devdax);
+		return addr;
+	case CM_SYNC_WRITTEN:
+	case CM_FSDAX_WRITTEN:
+		*fd = make_file(path, *len);
+		break;
+	default:
+		*fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+		if (*fd < 0)
+			die("open %s: %m", path);
+		if (m == CM_SYNC_FALLOC ? fallocate(*fd, 0, 0, (off_t)*len) :
+		    ftruncate(*fd, (off_t)*len))
+			die("size %s: %m", path);
+		if (fsync(*fd))
+			die("fsync %s: %m", path);
+		break;
+	}
+	addr = map_skewed(*fd, *len, m == CM_FSDAX_WRITTEN ? MAP_SHARED :
+			  MAP_SHARED_VALIDATE | MAP_SYNC, skew);
+	if (addr == MAP_FAILED)
+		die("mmap %s: %m", path);
+	return addr;
+}
+
+static void count_mode(int m, const char *path, const char *devdax,
+		       const char *map, int nthreads, uint64_t size,
+		       uint64_t updates)
+{
+	size_t skew = strcmp(map, "pte") ? 0 : PAGE_SZ;
+	struct count_job j = {
+		.map = map, .len = size, .updates = updates,
+		.nthreads = nthreads,
+	};
+	struct daxfile *df;
+	int fd;
+
+	unlink(path);
+	j.addr = count_setup(m, path, devdax, skew, &j.len, &fd, &df);
+	if (!j.addr)
+		return;
+	/* Let setup's own journal work finish first. */
+	sync();
+	usleep(200000);
+	count_phase(&j, count_names[m], "first_touch", false);
+	if (m != CM_DEVDAX) {
+		struct kc_snap a, b, d;
+		uint64_t t0 = now_ns();
+
+		kc_read(&a);
+		if (syncfs(df ? daxfile_fd(df) : fd))
+			die("syncfs: %m");
+		kc_read(&b);
+		kc_delta(&a, &b, &d);
+		count_print(count_names[m], map, "writeback", nthreads, j.len,
+			    (double)(now_ns() - t0) / 1e9, &d);
+	}
+	count_phase(&j, count_names[m], "refault", false);
+	count_phase(&j, count_names[m], "steady", true);
+	if (df) {
+		if (skew)
+			munmap(j.addr, j.len);
+		/* Unmap first: disabling a mapped file is EBUSY. */
+		daxfile_close(df);
+		daxctl(path, 0, 0);
+	} else {
+		munmap(j.addr, j.len);
+		close(fd);
+	}
+	unlink(path);
+}
+
+static int cmd_counts(int argc, char **argv)
+{
+	const char *dir = "/mnt/pmem", *devdax = getenv("DAXFILE_DEVDAX");
+	const char *maps = "pmd";
+	uint64_t size = 256ULL << 20, pte_size = 16ULL << 20;
+	uint64_t updates = 10000, threads[MAX_THREADS];
+	int nthreads = parse_list("1", threads, MAX_THREADS);
+	char path[PATH_MAX];
+
+	for (int i = 0; i + 1 < argc; i += 2) {
+		const char *a = argv[i], *v = argv[i + 1];
+
+		if (!strcmp(a, "--dir"))
+			dir = v;
+		else if (!strcmp(a, "--devdax"))
+			devdax = v;
+		else if (!strcmp(a, "--file-size"))
+			size = parse_size(v);
+		else if (!strcmp(a, "--updates"))
+			updates = parse_size(v);
+		else if (!strcmp(a, "--threads"))
+			nthreads = parse_list(v, threads, MAX_THREADS);
+		else if (!strcmp(a, "--maps"))
+			maps = v;
+		else if (!strcmp(a, "--pte-file-size"))
+			pte_size = parse_size(v);
+		else
+			die("unknown option %s", a);
+	}
+	if (size < PMD_SIZE || size % PMD_SIZE ||
+	    pte_size < PMD_SIZE || pte_size % PMD_SIZE)
+		die("file sizes must be multiples of 2 MiB");
+	for (int t = 0; t < nthreads; t++)
+		if (threads[t] < 1 || threads[t] > MAX_THREADS)
+			die("--threads: 1 to %d", MAX_THREADS);
+	printf("I\tcounts_tracepoints\t%d\n", kc_init());
+	printf("I\tcounts_columns\tmode\tmap\tphase\tthreads\tbytes\tsecs");
+	for (int i = 0; i < NR_KC; i++)
+		printf("\t%s", kc_name(i));
+	printf("\n");
+	snprintf(path, sizeof(path), "%s/counts", dir);
+	/*
+	 * PMD mappings at every thread count; PTE ones (--maps pmd,pte) at
+	 * one thread, on a smaller file: 512 times the faults.
+	 */
+	for (int t = 0; t < nthreads; t++)
+		for (int m = 0; m < NR_CM; m++)
+			count_mode(m, path, devdax, "pmd", (int)threads[t],
+				   size, updates);
+	if (strstr(maps, "pte"))
+		for (int m = 0; m < NR_CM; m++)
+			count_mode(m, path, devdax, "pte", 1, pte_size,
+				   updates);
+	return 0;
+}
+
+/* ---- an application: an append log ---------------------------------- */
+
+/*
+ * The same records appended, one durable record at a time, four ways:
+ *
+ *   pmlog            examples/pmlog's log on a static file: store the
+ *                    record, flush, then store and flush the tail
+ *   libpmemlog       PMDK's log pool (pmemlog_create: a fallocated file,
+ *                    mapped MAP_SYNC on fsdax), pmemlog_append()
+ *   write_fdatasync  a plain file, write() at its end + fdatasync()
+ *   pwrite_prealloc  a preallocated, written file, pwrite() + fdatasync()
+ *
+ * Each (repetition, size, mode) appends to a new log, counted with
+ * kcounters; the mode order rotates with the repetition.
+ */
+enum { A_PMLOG, A_PMEMLOG, A_WRITE, A_PWRITE, NR_APP };
+
+static const char *const app_names[NR_APP] = {
+	"pmlog", "libpmemlog", "write_fdatasync", "pwrite_prealloc",
+};
+
+struct app_log {
+	int		mode;
+	int		fd;
+	uint64_t	off;
+	struct pmlog	log;
+#ifndef DAXBENCH_NO_PMEMLOG
+	PMEMlogpool	*plp;
+#endif
+};
+
+/* Open a new, empty log of capacity cap; false if this mode is not built. */
+static bool app_open(struct app_log *a, int mode, const char *path,
+		     uint64_t cap)
+{
+	memset(a, 0, sizeof(*a));
+	a->mode = mode;
+	a->fd = -1;
+	unlink(path);
+	switch (mode) {
+	case A_PMLOG:
+		if (pmlog_create(path, cap, NULL) ||
+		    pmlog_open(&a->log, path, true))
+			die("pmlog %s failed", path);
+		return true;
+	case A_PMEMLOG:
+#ifndef DAXBENCH_NO_PMEMLOG
+		a->plp = pmemlog_create(path, cap, 0644);
+		if (!a->plp)
+			die("pmemlog_create %s: %s", path, pmemlog_errormsg());
+		return true;
+#else
+		return false;
+#endif
+	case A_WRITE:
+		a->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND,
+			     0644);
+		if (a->fd < 0)
+			die("open %s: %m", path);
+		return true;
+	default:
+		a->fd = make_file(path, cap);
+		return true;
+	}
+}
+
+static void app_append(struct app_log *a, const void *buf, uint32_t len)
+{
+	int ret = 0;
+
+	switch (a->mode) {
+	case A_PMLOG:
+		ret = pmlog_append(&a->log, buf, len);
+		if (ret)
+			errno = -ret;
+		break;
+#ifndef DAXBENCH_NO_PMEMLOG
+	case A_PMEMLOG:
+		ret = pmemlog_append(a->plp, buf, len);
+		break;
+#endif
+	case A_WRITE:
+		ret = write(a->fd, buf, len) != (ssize_t)len || fdatasync(a->fd);
+		break;
+	case A_PWRITE:
+		ret = pwrite(a->fd, buf, len, (off_t)a->off) != (ssize_t)len ||
+		      fdatasync(a->fd);
+		a->off += len;
+		break;
+	}
+	if (ret)
+		die("%s: append: %m", app_names[a->mode]);
+}
+
+static void app_close(struct app_log *a, const char *path)
+{
+	if (a->mode == A_PMLOG) {
+		daxfile_close(a->log.df);
+		/* A static file is unlinked only once it is not static. */
+		daxctl(path, 0, 0);
+	}
+#ifndef DAXBENCH_NO_PMEMLOG
+	if (a->plp)
+		pmemlog_close(a->plp);
+#endif
+	if (a->fd >= 0)
+		close(a->fd);
+	unlink(path);
+}
+
+static int cmd_applog(int argc, char **argv)
+{
+	const char *dir = "/mnt/pmem";
+	uint64_t sizes[MAX_SIZES], records = 2000;
+	int nsizes = parse_list("64,256,4096", sizes, MAX_SIZES), reps = 3;
+	char path[PATH_MAX];
+
+	for (int i = 0; i + 1 < argc; i += 2) {
+		const char *a = argv[i], *v = argv[i + 1];
+
+		if (!strcmp(a, "--dir"))
+			dir = v;
+		else if (!strcmp(a, "--sizes"))
+			nsizes = parse_list(v, sizes, MAX_SIZES);
+		else if (!strcmp(a, "--records"))
+			records = parse_size(v);
+		else if (!strcmp(a, "--reps"))
+			reps = atoi(v);
+		else
+			die("unknown option %s", a);
+	}
+	for (int k = 0; k < nsizes; k++)
+		if (!sizes[k] || sizes[k] > sizeof(src_buf))
+			die("record sizes: 1 to %zu bytes", sizeof(src_buf));
+	printf("I\tapplog_tracepoints\t%d\n", kc_init());
+	printf("I\tapplog_columns\tmode\tsize\trep\trecords\tsecs");
+	for (int i = 0; i < NR_KC; i++)
+		printf("\t%s", kc_name(i));
+	printf("\n");
+	for (size_t i = 0; i < sizeof(src_buf); i++)
+		src_buf[i] = (char)(i * 131 + 7);
+	snprintf(path, sizeof(path), "%s/applog", dir);
+	for (int rep = 0; rep < reps; rep++) {
+		for (int k = 0; k < nsizes; k++) {
+			uint64_t cap = records * (pmlog_rec_size((uint32_t)sizes[k]) +
+						  64) + (4ULL << 20);
+
+			cap = (cap + PMD_SIZE - 1) & ~(PMD_SIZE - 1);
+			for (int n = 0; n < NR_APP; n++) {
+				int m = (n + rep) % NR_APP;
+				struct kc_snap a0, a1, d;
+				struct app_log a;
+				uint64_t t0, t1;
+
+				if (!app_open(&a, m, path, cap)) {
+					printf("I\tapplog_not_built\t%s\n",
+					       app_names[m]);
+					continue;
+				}
+				sync();
+				usleep(100000);
+				kc_read(&a0);
+				t0 = now_ns();
+				for (uint64_t r = 0; r < records; r++)
+					app_append(&a, src_buf,
+						   (uint32_t)sizes[k]);
+				t1 = now_ns();
+				kc_read(&a1);
+				kc_delta(&a0, &a1, &d);
+				printf("L\t%s\t%" PRIu64 "\t%d\t%" PRIu64 "\t%.6f",
+				       app_names[m], sizes[k], rep, records,
+				       (double)(t1 - t0) / 1e9);
+				for (int i = 0; i < NR_KC; i++)
+					if (d.v[i] < 0)
+						printf("\t-");
+					else
+						printf("\t%" PRId64, d.v[i]);
+				printf("\n");
+				fflush(stdout);
+				app_close(&a, path);
+			}
+		}
+	}
+	return 0;
+}
+
+/* ---- an application: a key-value store on PMDK ----------------------- */
+
+/*
+ * libpmemobj, one program, two pools: a static file (daxfile_create,
+ * then pmemobj_create over the existing file, as `pmempool create` does)
+ * and an ordinary file that pmemobj_create fallocates (unwritten
+ * extents).  A chained hash table; "load" inserts every key in a
+ * transaction each (allocations touch the pool's fresh pages: the first
+ * touch), "update" rewrites random values in place in a transaction each
+ * (the steady state).
+ */
+#ifndef DAXBENCH_NO_PMEMOBJ
+#define KV_VAL		64
+#define KV_BUCKETS	4096
+#define KV_LAYOUT	"daxbench_kv"
+
+struct kv_item {
+	PMEMoid		next;
+	uint64_t	key;
+	char		val[KV_VAL];
+};
+
+struct kv_root {
+	PMEMoid		buckets[KV_BUCKETS];
+};
+
+static PMEMoid *kv_head(struct kv_root *root, uint64_t key)
+{
+	return &root->buckets[(key * 0x9e3779b97f4a7c15ULL) >> 52];
+}
+
+/*
+ * The function form of a transaction, without TX_BEGIN's setjmp: a call
+ * that fails inside it aborts it, and pmemobj_tx_end() returns the error.
+ */
+static int kv_tx_end(void)
+{
+	if (pmemobj_tx_stage() == TX_STAGE_WORK)
+		pmemobj_tx_commit();
+	return pmemobj_tx_end() ? -1 : 0;
+}
+
+static int kv_insert(PMEMobjpool *pop, struct kv_root *root, uint64_t key)
+{
+	PMEMoid *head = kv_head(root, key), oid;
+
+	if (pmemobj_tx_begin(pop, NULL, TX_PARAM_NONE))
+		return -1;
+	oid = pmemobj_tx_alloc(sizeof(struct kv_item), 1);
+	if (!OID_IS_NULL(oid) &&
+	    !pmemobj_tx_add_range_direct(head, sizeof(*head))) {
+		struct kv_item *it = pmemobj_direct(oid);
+
+		it->next = *head;
+		it->key = key;
+		memcpy(it->val, src_buf, KV_VAL);
+		*head = oid;
+	}
+	return kv_tx_end();
+}
+
+static int kv_update(PMEMobjpool *pop, struct kv_root *root, uint64_t key,
+		     uint64_t v)
+{
+	struct kv_item *it = pmemobj_direct(*kv_head(root, key));
+
+	while (it && it->key != key)
+		it = pmemobj_direct(it->next);
+	if (!it || pmemobj_tx_begin(pop, NULL, TX_PARAM_NONE))
+		return -1;
+	if (!pmemobj_tx_add_range_direct(it->val, KV_VAL))
+		memcpy(it->val, &v, sizeof(v));
+	return kv_tx_end();
+}
+
+static const char *const kv_names[2] = { "static", "fallocated" };
+
+static PMEMobjpool *kv_pool(int mode, const char *path, uint64_t size)
+{
+	PMEMobjpool *pop;
+
+	unlink(path);
+	if (mode == 0) {
+		struct daxfile_opts o = { .align = PMD_SIZE };
+		struct daxfile *df = daxfile_create(path, size, &o);
+
+		if (!df)
+			die("daxfile_create %s: %s", path, daxfile_errmsg());
+		if (daxfile_mode(df) != DAXFILE_MODE_STATIC)
+			printf("I\tkv_mode\tstatic\t%s\n",
+			       daxfile_mode_name(daxfile_mode(df)));
+		daxfile_close(df);
+		pop = pmemobj_create(path, KV_LAYOUT, 0, 0644);
+	} else {
+		pop = pmemobj_create(path, KV_LAYOUT, size, 0644);
+	}
+	if (!pop)
+		die("pmemobj_create %s: %s", path, pmemobj_errormsg());
+	return pop;
+}
+
+static void kv_print(int mode, const char *phase, int rep, uint64_t ops,
+		     uint64_t t0, uint64_t t1, const struct kc_snap *a,
+		     const struct kc_snap *b)
+{
+	struct kc_snap d;
+
+	kc_delta(a, b, &d);
+	printf("V\t%s\t%s\t%d\t%" PRIu64 "\t%.6f", kv_names[mode], phase, rep,
+	       ops, (double)(t1 - t0) / 1e9);
+	for (int i = 0; i < NR_KC; i++)
+		if (d.v[i] < 0)
+			printf("\t-");
+		else
+			printf("\t%" PRId64, d.v[i]);
+	printf("\n");
+	fflush(stdout);
+}
+
+static int cmd_kv(int argc, char **argv)
+{
+	const char *dir = "/mnt/pmem";
+	uint64_t keys = 20000, ops = 20000, size = 64ULL << 20;
+	int reps = 3;
+	char path[PATH_MAX];
+
+	for (int i = 0; i + 1 < argc; i += 2) {
+		const char *a = argv[i], *v = argv[i + 1];
+
+		if (!strcmp(a, "--dir"))
+			dir = v;
+		else if (!strcmp(a, "--keys"))
+			keys = parse_size(v);
+		else if (!strcmp(a, "--ops"))
+			ops = parse_size(v);
+		else if (!strcmp(a, "--pool-size"))
+			size = parse_size(v);
+		else if (!strcmp(a, "--reps"))
+			reps = atoi(v);
+		else
+			die("unknown option %s", a);
+	}
+	printf("I\tkv_tracepoints\t%d\n", kc_init());
+	printf("I\tkv_columns\tmode\tphase\trep\tops\tsecs");
+	for (int i = 0; i < NR_KC; i++)
+		printf("\t%s", kc_name(i));
+	printf("\n");
+	snprintf(path, sizeof(path), "%s/kv.pool", dir);
+	for (int rep = 0; rep < reps; rep++) {
+		for (int n = 0; n < 2; n++) {
+			int mode = (n + rep) % 2;
+			PMEMobjpool *pop = kv_pool(mode, path, size);
+			PMEMoid root = pmemobj_root(pop, sizeof(struct kv_root));
+			struct kv_root *r = pmemobj_direct(root);
+			uint64_t seed = SEED, t0, t1;
+			struct kc_snap a, b;
+
+			if (!r)
+				die("pmemobj_root: %s", pmemobj_errormsg());
+			sync();
+			usleep(100000);
+			kc_read(&a);
+			t0 = now_ns();
+			for (uint64_t k = 1; k <= keys; k++)
+				if (kv_insert(pop, r, k))
+					die("kv insert %" PRIu64 ": %s", k,
+					    pmemobj_errormsg());
+			t1 = now_ns();
+			kc_read(&b);
+			kv_print(mode, "load", rep, keys, t0, t1, &a, &b);
+			kc_read(&a);
+			t0 = now_ns();
+			for (uint64_t i = 0; i < ops; i++)
+				if (kv_update(pop, r,
+					      xorshift(&seed) % keys + 1, i))
+					die("kv update: %s",
+					    pmemobj_errormsg());
+			t1 = now_ns();
+			kc_read(&b);
+			kv_print(mode, "update", rep, ops, t0, t1, &a, &b);
+			pmemobj_close(pop);
+			if (mode == 0)
+				daxctl(path, 0, 0);
+			unlink(path);
+		}
+	}
+	return 0;
+}
+#else
+static int cmd_kv(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("I\tkv_not_built\tlibpmemobj\n");
+	return 0;
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
-		die("usage: daxbench updates|fault|enable|copyin [options]");
+		die("usage: daxbench updates|fault|enable|copyin|counts|applog|kv\n"
+		    "       [options]");
 	if (!strcmp(argv[1], "updates"))
 		return cmd_updates(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "fault"))
@@ -1522,5 +2226,11 @@ int main(int argc, char **argv)
 		return cmd_enable(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "copyin"))
 		return cmd_copyin(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "counts"))
+		return cmd_counts(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "applog"))
+		return cmd_applog(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "kv"))
+		return cmd_kv(argc - 2, argv + 2);
 	die("unknown subcommand %s", argv[1]);
 }

@@ -1,0 +1,279 @@
+# SPDX-License-Identifier: GPL-2.0
+"""bench/apps.py: the application comparisons, as tables, expectations
+and plots for bench/run: `daxbench applog` ("L" records in vm.tsv and
+vm-xfs.tsv) and `daxbench kv` ("V" records, same files).
+
+applog: every mode appends the same records, one durable record at a
+time; the ratios are records per second against PMDK's libpmemlog, taken
+per repetition (the modes interleaved) before the median.  kv: one
+libpmemobj program on a static pool and on a fallocated one; ratios are
+operations per second, static against fallocated, per phase.
+"""
+
+import os
+import statistics
+from collections import defaultdict
+
+MODES = ["pmlog", "libpmemlog", "write_fdatasync", "pwrite_prealloc"]
+BASE = "libpmemlog"
+TITLE = {
+    "pmlog": "examples/pmlog on a static file: store + flush, then the tail",
+    "libpmemlog": "PMDK libpmemlog: pmemlog_append on its pool (fallocated, "
+                  "MAP_SYNC)",
+    "write_fdatasync": "a plain file: write() at its end + fdatasync()",
+    "pwrite_prealloc": "a preallocated, written file: pwrite() + fdatasync()",
+}
+# (counter, title, filesystem)
+PER_RECORD = [
+    ("jbd2_handles", "jbd2 handles", "ext4"),
+    ("jbd2_transactions", "jbd2 commits", "ext4"),
+    ("xfs_trans_allocs", "xfs transactions", "xfs"),
+    ("xfs_trans_commits", "xfs commits", "xfs"),
+    ("xfs_log_forces", "xfs log forces", "xfs"),
+]
+
+
+def parse(recs):
+    """{(mode, size): [{rep, rate, counters...}]}, and modes not built."""
+    cols, out, missing = None, defaultdict(list), set()
+    for r in recs:
+        if r[0] == "I" and r[1] == "applog_columns":
+            cols = r[2:]
+        elif r[0] == "I" and r[1] == "applog_not_built":
+            missing.add(r[2])
+        elif r[0] == "L" and cols:
+            d = dict(zip(cols, r[1:]))
+            n, secs = int(d["records"]), float(d["secs"])
+            row = dict(rep=int(d["rep"]), records=n,
+                       rate=n / secs if secs else 0.0)
+            for c in cols[5:]:
+                row[c] = None if d.get(c, "-") == "-" else int(d[c])
+            out[(d["mode"], int(d["size"]))].append(row)
+    return out, missing
+
+
+def ratios(data, mode, size):
+    a, b = data.get((mode, size), []), data.get((BASE, size), [])
+    base = {x["rep"]: x["rate"] for x in b}
+    rs = [x["rate"] / base[x["rep"]] for x in a if base.get(x["rep"])]
+    return (statistics.median(rs), min(rs), max(rs)) if rs else None
+
+
+def per_record(rows, col):
+    vals = [x[col] / x["records"] for x in rows if x.get(col) is not None
+            and x["records"]]
+    return statistics.median(vals) if vals else None
+
+
+def fmt_count(x):
+    if x is None:
+        return "-"
+    return "0" if x == 0 else (f"{x:.3f}" if x < 10 else f"{x:.1f}")
+
+
+def markdown(by_fs, fmt_size):
+    """by_fs: [(fs, recs)].  Returns (lines, parsed)."""
+    parsed = [(fs,) + parse(recs) for fs, recs in by_fs]
+    parsed = [p for p in parsed if p[1]]
+    if not parsed:
+        return [], []
+    lines = ["## An append log, four ways", "",
+             "`daxbench applog`: the same records appended one durable "
+             "record at a time (method: bench/README.md). Records per second "
+             "relative to libpmemlog (= 1), median [min, max] over "
+             "interleaved repetitions, one VM run each (test flavour, TCG); "
+             "then the kernel's journal and log work per record, median over "
+             "repetitions (\"-\": not counted on this kernel).", ""]
+    for fs, data, missing in parsed:
+        sizes = sorted({k[1] for k in data})
+        reps = max((len(v) for v in data.values()), default=0)
+        recs_n = next((v[0]["records"] for v in data.values() if v), 0)
+        lines += [f"**{fs}**, {recs_n} records per log, {reps} repetitions:", "",
+                  "| record | " + " | ".join(MODES) + " |",
+                  "|---:|" + "---:|" * len(MODES)]
+        for size in sizes:
+            cells = []
+            for m in MODES:
+                if m in missing:
+                    cells.append("not built")
+                    continue
+                r = ratios(data, m, size)
+                cells.append("n/a" if r is None else
+                             f"{r[0]:.2f} [{r[1]:.2f}, {r[2]:.2f}]")
+            lines.append(f"| {fmt_size(size)} | " + " | ".join(cells) + " |")
+        cols = [c for c in PER_RECORD if c[2] == fs]
+        lines += ["", "| record | mode | " + " | ".join(t for _, t, _ in cols)
+                  + " per record |", "|---:|---|" + "---:|" * len(cols)]
+        for size in sizes:
+            for m in MODES:
+                rows = data.get((m, size))
+                if rows:
+                    lines.append(f"| {fmt_size(size)} | {m} | " + " | ".join(
+                        fmt_count(per_record(rows, c)) for c, _, _ in cols) + " |")
+        lines.append("")
+    lines += ["| mode | what an append does |", "|---|---|"] + \
+        [f"| `{m}` | {TITLE[m]} |" for m in MODES] + [""]
+    return lines, parsed
+
+
+def expectations(parsed):
+    rows = []
+    for fs, data, missing in parsed:
+        sizes = sorted({k[1] for k in data})
+        if BASE in missing or not sizes:
+            continue
+        rs = [(s, ratios(data, "pmlog", s)) for s in sizes]
+        desc = ", ".join(f"{s} B: {r[0]:.2f}x" if r else f"{s} B: n/a"
+                         for s, r in rs)
+        ok = all(r and r[0] >= 1.0 for _, r in rs)
+        rows.append((f"pmlog on static-dax appends no slower than libpmemlog ({fs})",
+                     ("held" if ok else "MISSED") + f" ({desc})"))
+        col = "jbd2_transactions" if fs == "ext4" else "xfs_log_forces"
+        vals = [per_record(data.get(("pmlog", s), []), col) for s in sizes]
+        known = [v for v in vals if v is not None]
+        rows.append((f"pmlog on static-dax: no journal commit or log force per "
+                     f"record ({fs}, {col})",
+                     ("held" if known and all(v == 0 for v in known) else
+                      "MISSED" if known else "not counted")
+                     + " (" + ", ".join(fmt_count(v) for v in vals) + " per record)"))
+    return rows
+
+
+def plot(outdir, parsed, gnuplot):
+    if not parsed:
+        return
+    with open(os.path.join(outdir, "applog.dat"), "w") as f:
+        for fs, data, _ in parsed:
+            f.write(f"# {fs}: size " + " ".join(MODES) + "\n")
+            for size in sorted({k[1] for k in data}):
+                vals = [ratios(data, m, size) for m in MODES]
+                f.write(f"\"{size} B\" " + " ".join(
+                    f"{v[0]:.4f}" if v else "0" for v in vals) + "\n")
+            f.write("\n\n")
+    script = ("set terminal svg size 1000,450 dynamic font 'sans,11'\n"
+              "set termoption noenhanced\nset output 'applog.svg'\n"
+              f"set multiplot layout 1,{len(parsed)} title 'Append log: records/s "
+              "relative to libpmemlog, one VM run each (TCG)'\n"
+              "set style data histograms\nset style histogram clustered gap 1\n"
+              "set style fill solid 0.7\nset logscale y\nset grid ytics\n"
+              "set key top right\nset xlabel 'record size'\n")
+    for i, (fs, _, _) in enumerate(parsed):
+        script += (f"set title '{fs}'\nplot " + ", ".join(
+            (f"'applog.dat' index {i} using {j + 2}:xtic(1)" if j == 0 else
+             f"'' index {i} using {j + 2}") + f" title '{m}'"
+            for j, m in enumerate(MODES)) + "\n")
+    gnuplot(outdir, "applog", script + "unset multiplot\n")
+
+
+def checks(parsed, want_fs):
+    out = []
+    for fs in want_fs:
+        p = next((x for x in parsed if x[0] == fs), None)
+        modes = {k[0] for k in p[1]} | p[2] if p else set()
+        out.append((f"append-log table on {fs} has every mode (or says not built)",
+                    bool(p) and set(MODES) <= modes))
+    return out
+
+
+# ---- kv: libpmemobj on a static pool against a fallocated one ----------
+
+KV_MODES = ["static", "fallocated"]
+KV_PHASES = {"load": "load: insert every key, a transaction each (the "
+                     "allocator touches the pool's fresh pages: first touch)",
+             "update": "update: rewrite random values in place, a "
+                       "transaction each (steady state)"}
+
+
+def kv_parse(recs):
+    cols, out, missing = None, defaultdict(list), False
+    for r in recs:
+        if r[0] == "I" and r[1] == "kv_columns":
+            cols = r[2:]
+        elif r[0] == "I" and r[1] == "kv_not_built":
+            missing = True
+        elif r[0] == "V" and cols:
+            d = dict(zip(cols, r[1:]))
+            n, secs = int(d["ops"]), float(d["secs"])
+            row = dict(rep=int(d["rep"]), records=n, rate=n / secs if secs else 0.0)
+            for c in cols[5:]:
+                row[c] = None if d.get(c, "-") == "-" else int(d[c])
+            out[(d["mode"], d["phase"])].append(row)
+    return out, missing
+
+
+def kv_ratio(data, phase):
+    a = {x["rep"]: x["rate"] for x in data.get(("static", phase), [])}
+    b = {x["rep"]: x["rate"] for x in data.get(("fallocated", phase), [])}
+    rs = [a[k] / b[k] for k in a if b.get(k)]
+    return (statistics.median(rs), min(rs), max(rs)) if rs else None
+
+
+def kv_markdown(by_fs):
+    parsed = [(fs,) + kv_parse(recs) for fs, recs in by_fs]
+    parsed = [p for p in parsed if p[1] or p[2]]
+    if not parsed:
+        return [], []
+    lines = ["## A key-value store on PMDK: static pool against fallocated", "",
+             "`daxbench kv`: one libpmemobj program (a chained hash table, 64 B "
+             "values) on two pools of the same size: a static file "
+             "(`daxfile_create`, then `pmemobj_create` over it) and an ordinary "
+             "file that `pmemobj_create` fallocates. Operations per second, "
+             "static against fallocated (= 1), median [min, max] over "
+             "interleaved repetitions, and per operation: faults (minflt) and "
+             "the journal or log counts (test flavour, TCG).", ""]
+    for fs, data, missing in parsed:
+        if missing:
+            lines += [f"**{fs}**: not built (no libpmemobj).", ""]
+            continue
+        cols = [c for c in PER_RECORD if c[2] == fs]
+        lines += [f"**{fs}**:", "",
+                  "| phase | ops | static vs fallocated | mode | faults per op | "
+                  + " | ".join(t for _, t, _ in cols) + " per op |",
+                  "|---|---:|---:|---|---:|" + "---:|" * len(cols)]
+        for ph in KV_PHASES:
+            r = kv_ratio(data, ph)
+            for m in KV_MODES:
+                rows = data.get((m, ph))
+                if not rows:
+                    continue
+                rel = (f"{r[0]:.2f} [{r[1]:.2f}, {r[2]:.2f}]" if r else "n/a") \
+                    if m == "static" else "1"
+                lines.append(f"| {ph} | {rows[0]['records']} | {rel} | {m} | "
+                             f"{fmt_count(per_record(rows, 'minflt'))} | "
+                             + " | ".join(fmt_count(per_record(rows, c))
+                                          for c, _, _ in cols) + " |")
+        lines.append("")
+    lines += [f"- {t}" for t in KV_PHASES.values()] + [""]
+    return lines, parsed
+
+
+def kv_expectations(parsed):
+    rows = []
+    for fs, data, missing in parsed:
+        if missing:
+            continue
+        col = "jbd2_transactions" if fs == "ext4" else "xfs_log_forces"
+        vals = {ph: per_record(data.get(("static", ph), []), col) for ph in KV_PHASES}
+        known = [v for v in vals.values() if v is not None]
+        rows.append((f"libpmemobj on a static pool: no journal commit or log force "
+                     f"per operation ({fs}, {col})",
+                     ("held" if known and all(v == 0 for v in known) else
+                      "MISSED" if known else "not counted") + " (" +
+                     ", ".join(f"{ph} {fmt_count(v)}" for ph, v in vals.items()) + ")"))
+        r = kv_ratio(data, "update")
+        rows.append((f"libpmemobj steady state on a static pool no slower than on a "
+                     f"fallocated one ({fs}, within 5%)",
+                     ("held" if r and r[0] >= 0.95 else "MISSED")
+                     + (f" ({r[0]:.2f}x [{r[1]:.2f}, {r[2]:.2f}])" if r else " (n/a)")))
+    return rows
+
+
+def kv_checks(parsed, want_fs):
+    out = []
+    for fs in want_fs:
+        p = next((x for x in parsed if x[0] == fs), None)
+        ok = bool(p) and (p[2] or all((m, ph) in p[1] for m in KV_MODES
+                                      for ph in KV_PHASES))
+        out.append((f"kv table on {fs} has both pools and phases (or says not built)",
+                    ok))
+    return out

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kcounters: the kernel's own counts of the work behind a store, read
+ * before and after a phase of daxbench.  Counts, unlike times, are exact
+ * under TCG.  Every counter is system-wide (the guest runs nothing else),
+ * so work a kernel thread does on the benchmark's behalf (a jbd2 commit,
+ * an xfs log force from the CIL worker) is counted too.
+ */
+#ifndef DAXBENCH_KCOUNTERS_H
+#define DAXBENCH_KCOUNTERS_H
+
+#include <stdint.h>
+
+enum kc_id {
+	KC_MINFLT,		/* this process's minor faults (getrusage) */
+	KC_PMD_FAULTS,		/* fs_dax:dax_pmd_fault_done, not fallen back */
+	KC_PMD_FALLBACKS,	/* fs_dax:dax_pmd_fault_done with FALLBACK */
+	KC_PTE_FAULTS,		/* fs_dax:dax_pte_fault_done */
+	KC_JBD2_HANDLES,	/* jbd2:jbd2_handle_start */
+	KC_JBD2_TXNS,		/* /proc/fs/jbd2/<dev>/info, transactions */
+	KC_XFS_TRANS_ALLOC,	/* xfs:xfs_trans_alloc */
+	KC_XFS_TRANS,		/* /sys/fs/xfs/stats/stats: trans, committed */
+	KC_XFS_LOG_FORCES,	/* /sys/fs/xfs/stats/stats: log, force */
+	NR_KC
+};
+
+/* A value of -1 means "this kernel cannot count it". */
+struct kc_snap {
+	int64_t v[NR_KC];
+};
+
+/*
+ * Open the tracepoint counters (perf_event_open, one per CPU; needs root
+ * and CONFIG_EVENT_TRACING, which the debug flavour has and the test
+ * flavour does not).  Returns how many tracepoint counters opened; the
+ * others read -1.  The /proc and /sys counters need nothing opened.
+ */
+int kc_init(void);
+void kc_read(struct kc_snap *s);
+void kc_delta(const struct kc_snap *before, const struct kc_snap *after,
+	      struct kc_snap *d);
+const char *kc_name(enum kc_id id);
+
+#endif
