@@ -403,6 +403,63 @@ static void *mem_finish(void *dst, size_t len, unsigned int flags)
 	return dst;
 }
 
+/*
+ * A temporal copy (or set) flushes each block just after writing it,
+ * while its lines are still in L1.  Copying the whole range first and flushing it
+ * after made the flush find a large copy's lines evicted: temporal
+ * copies of 16 KiB to 4 MiB ran 1.2-1.5x libpmem2's time, which also
+ * flushes as it goes (bench/README.md).  Blocks end on the destination's
+ * block boundaries, so no line is flushed twice, and go backwards when
+ * the destination overlaps the source from above, as memmove does.
+ */
+#define TEMPORAL_BLOCK	4096UL
+
+static void memmove_flush_blocks(char *dst, const char *src, size_t len,
+				 daxfile_flush_fn flush)
+{
+	size_t n;
+
+	if (dst <= src || dst >= src + len) {
+		for (size_t off = 0; off < len; off += n) {
+			n = TEMPORAL_BLOCK -
+			    ((uintptr_t)(dst + off) & (TEMPORAL_BLOCK - 1));
+			n = n < len - off ? n : len - off;
+			memmove(dst + off, src + off, n);
+			flush(dst + off, n);
+		}
+		return;
+	}
+	for (size_t end = len; end; end -= n) {
+		n = (uintptr_t)(dst + end) & (TEMPORAL_BLOCK - 1);
+		if (!n)
+			n = TEMPORAL_BLOCK;
+		if (n > end)
+			n = end;
+		memmove(dst + end - n, src + end - n, n);
+		flush(dst + end - n, n);
+	}
+}
+
+/* The same for memset: set a block, flush it. */
+static void memset_flush_blocks(char *dst, int c, size_t len,
+				daxfile_flush_fn flush)
+{
+	size_t n;
+
+	for (size_t off = 0; off < len; off += n) {
+		n = TEMPORAL_BLOCK - ((uintptr_t)(dst + off) & (TEMPORAL_BLOCK - 1));
+		n = n < len - off ? n : len - off;
+		memset(dst + off, c, n);
+		flush(dst + off, n);
+	}
+}
+
+/* Nothing to flush (NOFLUSH, or eADR): one plain pass is all there is. */
+static bool flush_is_noop(daxfile_flush_fn flush)
+{
+	return flush == flush_skip || flush == daxfile__flush_none;
+}
+
 void *daxfile_memmove_persist(void *dst, const void *src, size_t len,
 			      unsigned int flags)
 {
@@ -413,12 +470,12 @@ void *daxfile_memmove_persist(void *dst, const void *src, size_t len,
 		return NULL;
 	if (!len)
 		return mem_finish(dst, len, flags);
-	if (use_nt(len, flags)) {
+	if (use_nt(len, flags))
 		ops.memmove_nt(dst, src, len, flush);
-	} else {
+	else if (flush_is_noop(flush))
 		memmove(dst, src, len);
-		flush(dst, len);
-	}
+	else
+		memmove_flush_blocks(dst, src, len, flush);
 	return mem_finish(dst, len, flags);
 }
 
@@ -439,11 +496,11 @@ void *daxfile_memset_persist(void *dst, int c, size_t len,
 		return NULL;
 	if (!len)
 		return mem_finish(dst, len, flags);
-	if (use_nt(len, flags)) {
+	if (use_nt(len, flags))
 		ops.memset_nt(dst, c, len, flush);
-	} else {
+	else if (flush_is_noop(flush))
 		memset(dst, c, len);
-		flush(dst, len);
-	}
+	else
+		memset_flush_blocks(dst, c, len, flush);
 	return mem_finish(dst, len, flags);
 }

@@ -82,37 +82,48 @@ static void overlapping_moves(void)
 	}
 }
 
-/* Big copies, several MiB, at a few alignments and overlaps. */
+/*
+ * Big copies, several MiB, at a few alignments and overlaps, with the
+ * default flags (non-temporal at this size) and temporal ones (copied
+ * and flushed block by block).  Overlaps are less than a line, and more
+ * than a 4 KiB block, both ways.
+ */
 static void large_copies(void)
 {
 	static const size_t sizes[] = {
 		4096, 65536 + 13, (1 << 20) - 1, 3 << 20, (8 << 20) + 71,
 	};
-	size_t max = (8 << 20) + 71 + 2 * PAD;
+	static const unsigned int flags[] = { 0, DAXFILE_MEM_TEMPORAL };
+	static const size_t shifts[] = { 40, 4096 + 40, 3 * 4096 + 1 };
+	size_t max = (8 << 20) + 71 + 2 * PAD + 4 * 4096;
 	unsigned char *s = malloc(max), *d = malloc(max), *r = malloc(max);
 
 	ASSERT(s && d && r, "out of memory");
 	fill(s, max, 3);
+	for (unsigned int f = 0; f < sizeof(flags) / sizeof(flags[0]); f++)
 	for (unsigned int i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
-	for (size_t a = 0; a < 64; a += 21) {
-		size_t len = sizes[i];
+	for (size_t a = 0; a < 64; a += 21)
+	for (unsigned int k = 0; k < sizeof(shifts) / sizeof(shifts[0]); k++) {
+		size_t len = sizes[i], sh = shifts[k];
 
 		memset(d, 0xa5, max);
 		memset(r, 0xa5, max);
 		memcpy(r + PAD + a, s + 5, len);
-		daxfile_memcpy_persist(d + PAD + a, s + 5, len, 0);
-		EXPECT(!memcmp(d, r, max), "variant %s large copy %zu +%zu",
-		       daxfile_copy_variant(), len, a);
-		/* Overlap by less than a line, forward and backward. */
+		daxfile_memcpy_persist(d + PAD + a, s + 5, len, flags[f]);
+		EXPECT(!memcmp(d, r, max), "variant %s flags 0x%x large copy %zu +%zu",
+		       daxfile_copy_variant(), flags[f], len, a);
+		/* Guard bytes stay on both sides of every move. */
 		memcpy(r, d, max);
-		memmove(r + PAD, r + PAD + 40, len);
-		daxfile_memmove_persist(d + PAD, d + PAD + 40, len, 0);
-		EXPECT(!memcmp(d, r, max), "variant %s large move down %zu",
-		       daxfile_copy_variant(), len);
-		memmove(r + PAD + 40, r + PAD, len);
-		daxfile_memmove_persist(d + PAD + 40, d + PAD, len, 0);
-		EXPECT(!memcmp(d, r, max), "variant %s large move up %zu",
-		       daxfile_copy_variant(), len);
+		memmove(r + PAD + a, r + PAD + a + sh, len);
+		daxfile_memmove_persist(d + PAD + a, d + PAD + a + sh, len,
+					flags[f]);
+		EXPECT(!memcmp(d, r, max), "variant %s flags 0x%x large move down %zu by %zu",
+		       daxfile_copy_variant(), flags[f], len, sh);
+		memmove(r + PAD + a + sh, r + PAD + a, len);
+		daxfile_memmove_persist(d + PAD + a + sh, d + PAD + a, len,
+					flags[f]);
+		EXPECT(!memcmp(d, r, max), "variant %s flags 0x%x large move up %zu by %zu",
+		       daxfile_copy_variant(), flags[f], len, sh);
 	}
 	free(s);
 	free(d);

@@ -49,6 +49,9 @@ int main(int argc, char **argv)
 		check_one(d, r, big, PAD + a, (6 << 20) - a, 0, 0);
 		check_one(d, r, big, PAD + a, (1 << 20) + a, 0xff,
 			  DAXFILE_MEM_NONTEMPORAL);
+		/* Temporal: set and flushed 4 KiB block by block. */
+		check_one(d, r, big, PAD + a, (3 << 20) + 4093 + a, 0x3c,
+			  DAXFILE_MEM_TEMPORAL);
 	}
 	free(d);
 	free(r);
