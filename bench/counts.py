@@ -23,6 +23,7 @@ TITLE = {
     "devdax": "device-dax",
 }
 FSS = ["ext4", "xfs"]
+TRACEPOINTS = 7		# KC_TRACEPOINTS in kcounters.h
 FLAVOURS = ["debug", "test"]
 PHASES = ["first_touch", "refault"]
 PHASE_TITLE = {
@@ -31,7 +32,8 @@ PHASE_TITLE = {
 }
 # (column, title, filesystems it applies to)
 PER_FAULT = [
-    ("jbd2_handles", "jbd2 handles", {"ext4"}),
+    ("jbd2_fault_handles", "jbd2 handles: the fault's own", {"ext4"}),
+    ("jbd2_handles", "jbd2 handles: all", {"ext4"}),
     ("jbd2_transactions", "jbd2 commits", {"ext4"}),
     ("xfs_trans_allocs", "xfs transactions", {"xfs"}),
     ("xfs_trans_commits", "xfs commits", {"xfs"}),
@@ -51,7 +53,8 @@ def parse(recs):
             info[r[1]].append(r[2:])
             if r[1] == "counts_columns":
                 cols = r[2:]
-        elif r[0] == "K" and cols:
+        elif r[0] == "K" and cols and len(r) == len(cols) + 1:
+            # (a record cut short by a timeout is skipped)
             d = dict(zip(cols, r[1:]))
             row = dict(mode=d["mode"], map=d["map"], phase=d["phase"],
                        threads=int(d["threads"]), bytes=int(d["bytes"]),
@@ -98,6 +101,22 @@ def fmt(x):
     if x == int(x):
         return f"{int(x)}"
     return f"{x:.1f}" if x >= 10 else f"{x:.2f}"
+
+
+def cell(row, col):
+    """Per 1,000 faults, with the raw count: "1500 (12)"."""
+    v = row.get(col)
+    if v is None:
+        return "-"
+    if not faults(row):
+        return f"({v})"
+    return f"{fmt(per_k(row, col))} ({v})"
+
+
+def xfs_trans_col(row):
+    """Transactions started where counted (debug), else commits."""
+    return "xfs_trans_allocs" if row and row.get("xfs_trans_allocs") is not None \
+        else "xfs_trans_commits"
 
 
 def fault_kind(row):
@@ -157,9 +176,11 @@ def table(data, mapping, fmt_size):
                 if not r:
                     continue
                 kind, size = fault_kind(r)
-                cells = [fmt(per_k(r, c)) if fs in fss else "n/a"
+                cells = [cell(r, c) if fs in fss else "n/a"
                          for c, _, fss in PER_FAULT]
-                lines.append(f"| {fs} ({counts_flavour(data, fs)}) | {TITLE[m]} | {faults(r)} ({kind}) | "
+                nf = (f"{faults(r)} ({kind})" if faults(r) else
+                      "0 (no fault: not written back)")
+                lines.append(f"| {fs} ({counts_flavour(data, fs)}) | {TITLE[m]} | {nf} | "
                              f"{fmt_size(size) if size else '-'} | "
                              + " | ".join(cells) + " |")
         lines.append("")
@@ -175,8 +196,9 @@ def steady_line(data):
             if r["phase"] != "steady":
                 continue
             n += 1
-            for c in ("minflt", "jbd2_handles", "jbd2_transactions",
-                      "xfs_trans_allocs", "xfs_log_forces"):
+            for c in ("minflt", "pmd_faults", "pte_faults", "jbd2_handles",
+                      "jbd2_transactions", "xfs_trans_allocs",
+                      "xfs_trans_commits", "xfs_log_forces"):
                 if r.get(c):
                     nonzero.append(f"{fs} {r['mode']} {r['map']} {r['threads']} "
                                    f"thr: {c} {r[c]}")
@@ -201,8 +223,9 @@ def sweep(data):
              "that grows with threads is a finding).", "",
              "| fs | file | threads | faults | handles / commits (ext4) or "
              "transactions / log forces (xfs) per 1,000 faults, first touch | "
-             "same, after writeback | first-touch time vs 1 thread |",
-             "|---|---|---:|---:|---|---|---:|"]
+             "same, after writeback | lock contentions, first touch "
+             "(system-wide) | first-touch time vs 1 thread |",
+             "|---|---|---:|---:|---|---|---:|---:|"]
     rows_out = []
     for fs in FSS:
         cf = counts_flavour(data, fs)
@@ -221,14 +244,15 @@ def sweep(data):
                 tt = next((r["secs"] for r in trow if r["mode"] == m and r["map"] == "pmd"
                            and r["phase"] == "first_touch" and r["threads"] == t), None)
                 cols = (("jbd2_handles", "jbd2_transactions") if fs == "ext4"
-                        else ("xfs_trans_allocs", "xfs_log_forces"))
+                        else (xfs_trans_col(ph["first_touch"]), "xfs_log_forces"))
 
                 def pair(r):
                     return " / ".join(fmt(per_k(r, c)) for c in cols) if r else "-"
                 rel = f"{tt / t1:.2f}" if tt and t1 else "-"
+                lc = ph["first_touch"].get("lock_contentions")
                 lines.append(f"| {fs} ({cf}) | {m} | {t} | {faults(ph['first_touch'])} | "
                              f"{pair(ph['first_touch'])} | {pair(ph.get('refault'))} | "
-                             f"{rel} |")
+                             f"{'-' if lc is None else lc} | {rel} |")
                 rows_out.append((fs, m, t, tt / t1 if tt and t1 else None,
                                  [per_k(ph["first_touch"], c) for c in cols]))
     return lines + [""], rows_out
@@ -246,7 +270,8 @@ def markdown(data, fmt_size):
           "filesystem. Ran on:", ""]
     for (fs, fl), (info, _) in sorted(data.items()):
         md.append(f"- {label(info, fs, fl)}; tracepoint counters: "
-                  f"{(info.get('counts_tracepoints') or [['0']])[0][0]} of 5")
+                  f"{(info.get('counts_tracepoints') or [['0']])[0][0]} of "
+                  f"{TRACEPOINTS}")
     md.append("")
     md += table(data, "pmd", fmt_size)
     if any(r["map"] == "pte" for _, rows in data.values() for r in rows):
@@ -267,8 +292,13 @@ def headline(data):
         got = pick(data, fs, cf)
         if not got:
             continue
-        cols = (("jbd2_handles", "journal handles"), ("jbd2_transactions", "commits")) \
-            if fs == "ext4" else (("xfs_trans_allocs", "transactions"),
+        any_row = next(iter(got.values()))
+        cols = (("jbd2_fault_handles", "handles started by the fault"),
+                ("jbd2_handles", "handles in all"),
+                ("jbd2_transactions", "commits")) \
+            if fs == "ext4" else ((xfs_trans_col(any_row),
+                                   "transactions" if xfs_trans_col(any_row) ==
+                                   "xfs_trans_allocs" else "transaction commits"),
                                   ("xfs_log_forces", "log forces"))
         parts = []
         for m in ("static", "map_sync_written", "map_sync_fallocated"):
@@ -277,8 +307,9 @@ def headline(data):
                 continue
             parts.append(f"{m}: " + ", ".join(
                 f"{fmt(per_k(ft, c))} {t}" for c, t in cols)
-                + (f" (after writeback: {fmt(per_k(rf, cols[0][0]))} {cols[0][1]})"
-                   if rf else ""))
+                + ((f" (after writeback: {fmt(per_k(rf, cols[0][0]))} {cols[0][1]})"
+                    if faults(rf) else " (after writeback: no fault, not written "
+                    "back)") if rf else ""))
         out.append(f"- **{fs}**, per 1,000 write faults ({cf} flavour, PMD, "
                    "1 thread): " + "; ".join(parts) + ".")
     return out
@@ -321,7 +352,7 @@ def plot(outdir, data, sweep_rows, gnuplot):
             if not got:
                 continue
             cols = ("jbd2_handles", "jbd2_transactions") if fs == "ext4" else \
-                ("xfs_trans_allocs", "xfs_log_forces")
+                (xfs_trans_col(next(iter(got.values()))), "xfs_log_forces")
             f.write(f"# {fs}: mode {' '.join(cols)}\n")
             for i, m in enumerate(MODES):
                 r = got.get((m, "first_touch"))
@@ -376,10 +407,12 @@ def checks(data, outdir, boots):
         out.append((f"counts on {fs} ({fl} flavour) have every mode", want <= modes))
         phases = {(r["mode"], r["phase"]) for r in rows}
         out.append((f"counts on {fs} ({fl} flavour) have every phase",
-                    all((m, p) in phases for m in want for p in PHASES + ["steady"])))
+                    all((m, p) in phases for m in want
+                        for p in PHASES + ["steady"] +
+                        ([] if m == "devdax" else ["writeback"]))))
     tp = [int((info.get("counts_tracepoints") or [["0"]])[0][0])
           for (fs, fl), (info, _) in data.items() if fl == "debug"]
     out.append(("counts include the tracepoint counters (handles, PMD/PTE)",
-                bool(tp) and all(n == 5 for n in tp)))
+                bool(tp) and all(n == TRACEPOINTS for n in tp)))
     out.append(("counts plot written", os.path.exists(os.path.join(outdir, "counts.svg"))))
     return out

@@ -1574,7 +1574,8 @@ struct count_job {
 	int			nthreads;
 	uint64_t		updates;	/* per thread, steady phase */
 	bool			steady;
-	pthread_barrier_t	go;
+	pthread_barrier_t	ready;		/* threads started */
+	pthread_barrier_t	go;		/* counters read */
 };
 
 struct count_worker {
@@ -1594,6 +1595,8 @@ static void *count_fn(void *arg)
 	uint64_t to = from + share < j->len ? from + share : j->len;
 	uint64_t seed = SEED ^ ((uint64_t)w->id << 32);
 
+	/* A new thread's own faults (stack, TLS) come before the counters. */
+	pthread_barrier_wait(&j->ready);
 	pthread_barrier_wait(&j->go);
 	if (!j->steady) {
 		for (uint64_t off = from; off < to; off += PAGE_SZ)
@@ -1638,12 +1641,14 @@ static void count_phase(struct count_job *j, const char *mode,
 	if (j->nthreads < 1 || j->nthreads > MAX_THREADS)
 		die("%d threads: 1 to %d", j->nthreads, MAX_THREADS);
 	j->steady = steady;
+	pthread_barrier_init(&j->ready, NULL, (unsigned int)j->nthreads + 1);
 	pthread_barrier_init(&j->go, NULL, (unsigned int)j->nthreads + 1);
 	for (int i = 0; i < j->nthreads; i++) {
 		w[i] = (struct count_worker){ .j = j, .id = i };
 		if (pthread_create(&w[i].th, NULL, count_fn, &w[i]))
 			die("pthread_create failed");
 	}
+	pthread_barrier_wait(&j->ready);
 	kc_read(&a);
 	t0 = now_ns();
 	pthread_barrier_wait(&j->go);
@@ -1651,6 +1656,7 @@ static void count_phase(struct count_job *j, const char *mode,
 		pthread_join(w[i].th, NULL);
 	t1 = now_ns();
 	kc_read(&b);
+	pthread_barrier_destroy(&j->ready);
 	pthread_barrier_destroy(&j->go);
 	for (int i = 0; i < j->nthreads; i++)
 		if (w[i].err)
@@ -1808,7 +1814,7 @@ static int cmd_counts(int argc, char **argv)
 	for (int t = 0; t < nthreads; t++)
 		if (threads[t] < 1 || threads[t] > MAX_THREADS)
 			die("--threads: 1 to %d", MAX_THREADS);
-	printf("I\tcounts_tracepoints\t%d\n", kc_init());
+	printf("I\tcounts_tracepoints\t%d\n", kc_init(dir));
 	printf("I\tcounts_columns\tmode\tmap\tphase\tthreads\tbytes\tsecs");
 	for (int i = 0; i < NR_KC; i++)
 		printf("\t%s", kc_name(i));
@@ -1838,16 +1844,20 @@ static int cmd_counts(int argc, char **argv)
  *                    record, flush, then store and flush the tail
  *   libpmemlog       PMDK's log pool (pmemlog_create: a fallocated file,
  *                    mapped MAP_SYNC on fsdax), pmemlog_append()
+ *   libpmemlog_static  the same pool made over a static file
+ *                    (daxfile_create, then pmemlog_create with size 0):
+ *                    the library held still, the file changed
  *   write_fdatasync  a plain file, write() at its end + fdatasync()
  *   pwrite_prealloc  a preallocated, written file, pwrite() + fdatasync()
  *
  * Each (repetition, size, mode) appends to a new log, counted with
  * kcounters; the mode order rotates with the repetition.
  */
-enum { A_PMLOG, A_PMEMLOG, A_WRITE, A_PWRITE, NR_APP };
+enum { A_PMLOG, A_PMEMLOG, A_PMEMLOG_STATIC, A_WRITE, A_PWRITE, NR_APP };
 
 static const char *const app_names[NR_APP] = {
-	"pmlog", "libpmemlog", "write_fdatasync", "pwrite_prealloc",
+	"pmlog", "libpmemlog", "libpmemlog_static", "write_fdatasync",
+	"pwrite_prealloc",
 };
 
 struct app_log {
@@ -1869,14 +1879,35 @@ static bool app_open(struct app_log *a, int mode, const char *path,
 	a->fd = -1;
 	unlink(path);
 	switch (mode) {
-	case A_PMLOG:
-		if (pmlog_create(path, cap, NULL) ||
+	case A_PMLOG: {
+		enum daxfile_mode dm;
+
+		if (pmlog_create(path, cap, &dm) ||
 		    pmlog_open(&a->log, path, true))
 			die("pmlog %s failed", path);
+		if (dm != DAXFILE_MODE_STATIC)
+			printf("I\tapplog_mode\tpmlog\t%s\n",
+			       daxfile_mode_name(dm));
 		return true;
+	}
 	case A_PMEMLOG:
+	case A_PMEMLOG_STATIC:
 #ifndef DAXBENCH_NO_PMEMLOG
-		a->plp = pmemlog_create(path, cap, 0644);
+		if (mode == A_PMEMLOG_STATIC) {
+			struct daxfile_opts o = { .align = PMD_SIZE };
+			struct daxfile *df = daxfile_create(path, cap, &o);
+
+			if (!df)
+				die("daxfile_create %s: %s", path,
+				    daxfile_errmsg());
+			if (daxfile_mode(df) != DAXFILE_MODE_STATIC)
+				printf("I\tapplog_mode\t%s\t%s\n",
+				       app_names[mode],
+				       daxfile_mode_name(daxfile_mode(df)));
+			daxfile_close(df);
+		}
+		a->plp = pmemlog_create(path, mode == A_PMEMLOG ? cap : 0,
+					0644);
 		if (!a->plp)
 			die("pmemlog_create %s: %s", path, pmemlog_errormsg());
 		return true;
@@ -1889,10 +1920,11 @@ static bool app_open(struct app_log *a, int mode, const char *path,
 		if (a->fd < 0)
 			die("open %s: %m", path);
 		return true;
-	default:
+	case A_PWRITE:
 		a->fd = make_file(path, cap);
 		return true;
 	}
+	return false;
 }
 
 static void app_append(struct app_log *a, const void *buf, uint32_t len)
@@ -1907,6 +1939,7 @@ static void app_append(struct app_log *a, const void *buf, uint32_t len)
 		break;
 #ifndef DAXBENCH_NO_PMEMLOG
 	case A_PMEMLOG:
+	case A_PMEMLOG_STATIC:
 		ret = pmemlog_append(a->plp, buf, len);
 		break;
 #endif
@@ -1925,15 +1958,15 @@ static void app_append(struct app_log *a, const void *buf, uint32_t len)
 
 static void app_close(struct app_log *a, const char *path)
 {
-	if (a->mode == A_PMLOG) {
+	if (a->mode == A_PMLOG)
 		daxfile_close(a->log.df);
-		/* A static file is unlinked only once it is not static. */
-		daxctl(path, 0, 0);
-	}
 #ifndef DAXBENCH_NO_PMEMLOG
 	if (a->plp)
 		pmemlog_close(a->plp);
 #endif
+	/* A static file is unlinked only once it is not static. */
+	if (a->mode == A_PMLOG || a->mode == A_PMEMLOG_STATIC)
+		daxctl(path, 0, 0);
 	if (a->fd >= 0)
 		close(a->fd);
 	unlink(path);
@@ -1963,8 +1996,8 @@ static int cmd_applog(int argc, char **argv)
 	for (int k = 0; k < nsizes; k++)
 		if (!sizes[k] || sizes[k] > sizeof(src_buf))
 			die("record sizes: 1 to %zu bytes", sizeof(src_buf));
-	printf("I\tapplog_tracepoints\t%d\n", kc_init());
-	printf("I\tapplog_columns\tmode\tsize\trep\trecords\tsecs");
+	printf("I\tapplog_tracepoints\t%d\n", kc_init(dir));
+	printf("I\tapplog_columns\tmode\tsize\trep\trecords\tsecs\tsetup_secs");
 	for (int i = 0; i < NR_KC; i++)
 		printf("\t%s", kc_name(i));
 	printf("\n");
@@ -1981,13 +2014,14 @@ static int cmd_applog(int argc, char **argv)
 				int m = (n + rep) % NR_APP;
 				struct kc_snap a0, a1, d;
 				struct app_log a;
-				uint64_t t0, t1;
+				uint64_t t0 = now_ns(), t1, ts;
 
 				if (!app_open(&a, m, path, cap)) {
 					printf("I\tapplog_not_built\t%s\n",
 					       app_names[m]);
 					continue;
 				}
+				ts = now_ns() - t0;
 				sync();
 				usleep(100000);
 				kc_read(&a0);
@@ -1998,9 +2032,10 @@ static int cmd_applog(int argc, char **argv)
 				t1 = now_ns();
 				kc_read(&a1);
 				kc_delta(&a0, &a1, &d);
-				printf("L\t%s\t%" PRIu64 "\t%d\t%" PRIu64 "\t%.6f",
-				       app_names[m], sizes[k], rep, records,
-				       (double)(t1 - t0) / 1e9);
+				printf("L\t%s\t%" PRIu64 "\t%d\t%" PRIu64
+				       "\t%.6f\t%.6f", app_names[m], sizes[k],
+				       rep, records, (double)(t1 - t0) / 1e9,
+				       (double)ts / 1e9);
 				for (int i = 0; i < NR_KC; i++)
 					if (d.v[i] < 0)
 						printf("\t-");
@@ -2021,13 +2056,14 @@ static int cmd_applog(int argc, char **argv)
  * libpmemobj, one program, two pools: a static file (daxfile_create,
  * then pmemobj_create over the existing file, as `pmempool create` does)
  * and an ordinary file that pmemobj_create fallocates (unwritten
- * extents).  A chained hash table; "load" inserts every key in a
- * transaction each (allocations touch the pool's fresh pages: the first
- * touch), "update" rewrites random values in place in a transaction each
+ * extents).  A chained hash table of 1 KiB values; "load" inserts keys
+ * until the pool is about three quarters full, a transaction each, so
+ * the allocator touches most of the pool's fresh pages (the first
+ * touch); "update" rewrites random values in place, a transaction each
  * (the steady state).
  */
 #ifndef DAXBENCH_NO_PMEMOBJ
-#define KV_VAL		64
+#define KV_VAL		1024	/* items fill a pool in thousands */
 #define KV_BUCKETS	4096
 #define KV_LAYOUT	"daxbench_kv"
 
@@ -2070,7 +2106,7 @@ static int kv_insert(PMEMobjpool *pop, struct kv_root *root, uint64_t key)
 
 		it->next = *head;
 		it->key = key;
-		memcpy(it->val, src_buf, KV_VAL);
+		memcpy(it->val, src_buf, KV_VAL);	/* not all zeroes */
 		*head = oid;
 	}
 	return kv_tx_end();
@@ -2108,6 +2144,10 @@ static PMEMobjpool *kv_pool(int mode, const char *path, uint64_t size)
 			       daxfile_mode_name(daxfile_mode(df)));
 		daxfile_close(df);
 		pop = pmemobj_create(path, KV_LAYOUT, 0, 0644);
+		/* PMDK chmods and maps it MAP_SYNC: still static? */
+		if (pop && daxctl(path, DAXCTL_F_GET, 0) != DAXCTL_F_STATIC)
+			printf("I\tkv_mode\tstatic\tnot static after "
+			       "pmemobj_create\n");
 	} else {
 		pop = pmemobj_create(path, KV_LAYOUT, size, 0644);
 	}
@@ -2137,7 +2177,7 @@ static void kv_print(int mode, const char *phase, int rep, uint64_t ops,
 static int cmd_kv(int argc, char **argv)
 {
 	const char *dir = "/mnt/pmem";
-	uint64_t keys = 20000, ops = 20000, size = 64ULL << 20;
+	uint64_t keys = 0, ops = 20000, size = 32ULL << 20;
 	int reps = 3;
 	char path[PATH_MAX];
 
@@ -2157,7 +2197,19 @@ static int cmd_kv(int argc, char **argv)
 		else
 			die("unknown option %s", a);
 	}
-	printf("I\tkv_tracepoints\t%d\n", kc_init());
+	/*
+	 * About 3/4 of the heap: an item takes a 1,088-byte allocation, and
+	 * libpmemobj keeps nearly 8 MiB of a pool for itself (an 8 MiB pool
+	 * held 240 items, a 16 MiB one 7,920, a 32 MiB one 23,280).
+	 */
+	if (size < (16ULL << 20))
+		die("--pool-size: at least 16 MiB");
+	if (!keys)
+		keys = (size - (8ULL << 20)) / 1088 * 3 / 4;
+	for (size_t i = 0; i < sizeof(src_buf); i++)
+		src_buf[i] = (char)(i * 131 + 7);
+	printf("I\tkv_tracepoints\t%d\n", kc_init(dir));
+	printf("I\tkv_keys\t%" PRIu64 "\t%" PRIu64 "\n", keys, size);
 	printf("I\tkv_columns\tmode\tphase\trep\tops\tsecs");
 	for (int i = 0; i < NR_KC; i++)
 		printf("\t%s", kc_name(i));
@@ -2196,8 +2248,13 @@ static int cmd_kv(int argc, char **argv)
 			kc_read(&b);
 			kv_print(mode, "update", rep, ops, t0, t1, &a, &b);
 			pmemobj_close(pop);
-			if (mode == 0)
+			if (mode == 0) {
+				if (daxctl(path, DAXCTL_F_GET, 0) !=
+				    DAXCTL_F_STATIC)
+					printf("I\tkv_mode\tstatic\tnot static "
+					       "after the run\n");
 				daxctl(path, 0, 0);
+			}
 			unlink(path);
 		}
 	}

@@ -6,7 +6,7 @@
  * comes from the statistics jbd2 and xfs keep anyway.
  */
 #include <errno.h>
-#include <glob.h>
+#include <stdbool.h>
 #include <linux/perf_event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,33 +14,41 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "kcounters.h"
 
-#define MAX_CPUS	64
+#define MAX_CPUS	256
 /* VM_FAULT_FALLBACK (include/linux/mm_types.h): the PMD fault gave up. */
-#define TP_FALLBACK_FILTER	"result & 0x800"
+#define FALLBACK	"result & 0x800"
+/* EXT4_HT_WRITE_PAGE (fs/ext4/ext4_jbd2.h): the fault's own handle. */
+#define FAULT_HANDLE	"type == 2"
 
 struct tp_counter {
 	const char	*event;		/* system/name under tracefs events/ */
-	const char	*filter;
+	const char	*filter;	/* besides the device, if any */
+	bool		any_dev;	/* not filtered on the device */
 	enum kc_id	id;
 	int		nfd;
 	int		fd[MAX_CPUS];
 };
 
 /* KC_PMD_FAULTS is all PMD faults less the fallbacks, in kc_read(). */
-static struct tp_counter tps[] = {
+static struct tp_counter tps[KC_TRACEPOINTS] = {
 	{ .id = KC_PMD_FAULTS, .event = "fs_dax/dax_pmd_fault_done" },
 	{ .id = KC_PMD_FALLBACKS, .event = "fs_dax/dax_pmd_fault_done",
-	  .filter = TP_FALLBACK_FILTER },
+	  .filter = FALLBACK },
 	{ .id = KC_PTE_FAULTS, .event = "fs_dax/dax_pte_fault_done" },
 	{ .id = KC_JBD2_HANDLES, .event = "jbd2/jbd2_handle_start" },
+	{ .id = KC_JBD2_FAULT_HANDLES, .event = "jbd2/jbd2_handle_start",
+	  .filter = FAULT_HANDLE },
 	{ .id = KC_XFS_TRANS_ALLOC, .event = "xfs/xfs_trans_alloc" },
+	{ .id = KC_LOCK_CONTENTION, .event = "lock/contention_begin",
+	  .any_dev = true },
 };
-#define NR_TPS	(sizeof(tps) / sizeof(tps[0]))
 
 static const char *const names[NR_KC] = {
 	[KC_MINFLT]		= "minflt",
@@ -48,11 +56,18 @@ static const char *const names[NR_KC] = {
 	[KC_PMD_FALLBACKS]	= "pmd_fallbacks",
 	[KC_PTE_FAULTS]		= "pte_faults",
 	[KC_JBD2_HANDLES]	= "jbd2_handles",
+	[KC_JBD2_FAULT_HANDLES]	= "jbd2_fault_handles",
 	[KC_JBD2_TXNS]		= "jbd2_transactions",
 	[KC_XFS_TRANS_ALLOC]	= "xfs_trans_allocs",
 	[KC_XFS_TRANS]		= "xfs_trans_commits",
 	[KC_XFS_LOG_FORCES]	= "xfs_log_forces",
+	[KC_LOCK_CONTENTION]	= "lock_contentions",
 };
+
+/* The filesystem's block device: its name and the kernel's dev_t. */
+static char dev_name[64];
+static unsigned long kdev;
+static int cpus[MAX_CPUS], ncpus;
 
 const char *kc_name(enum kc_id id)
 {
@@ -76,6 +91,62 @@ static const char *events_dir(void)
 	return NULL;
 }
 
+/* Online CPUs from sysfs ("0-3,5"): a counter per CPU must cover all. */
+static int online_cpus(void)
+{
+	FILE *f = fopen("/sys/devices/system/cpu/online", "r");
+	int a, b, n = 0;
+	char sep;
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%d", &a) == 1) {
+		b = a;
+		if (fscanf(f, "%c", &sep) == 1 && sep == '-') {
+			if (fscanf(f, "%d", &b) != 1)
+				break;
+			if (fscanf(f, "%c", &sep) != 1)
+				sep = 0;
+		}
+		for (int c = a; c <= b; c++) {
+			if (n == MAX_CPUS) {
+				fclose(f);
+				fprintf(stderr, "kcounters: more than %d CPUs\n",
+					MAX_CPUS);
+				exit(1);
+			}
+			cpus[n++] = c;
+		}
+		if (sep != ',')
+			break;
+	}
+	fclose(f);
+	return n;
+}
+
+/* Name the device of path's filesystem ("pmem0"), as jbd2 and xfs do. */
+static void find_dev(const char *path)
+{
+	char uevent[128], line[128];
+	struct stat st;
+	FILE *f;
+
+	dev_name[0] = 0;
+	if (stat(path, &st))
+		return;
+	/* The kernel's dev_t, as tracepoints record it: MKDEV(). */
+	kdev = ((unsigned long)major(st.st_dev) << 20) | minor(st.st_dev);
+	snprintf(uevent, sizeof(uevent), "/sys/dev/block/%u:%u/uevent",
+		 major(st.st_dev), minor(st.st_dev));
+	f = fopen(uevent, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "DEVNAME=%63s", dev_name) == 1)
+			break;
+	fclose(f);
+}
+
 static long tp_id(const char *dir, const char *event)
 {
 	char path[512];
@@ -92,22 +163,27 @@ static long tp_id(const char *dir, const char *event)
 	return id;
 }
 
-static int tp_open(struct tp_counter *t, long id, int ncpus)
+static int tp_open(struct tp_counter *t, long id)
 {
 	struct perf_event_attr attr = {
 		.type = PERF_TYPE_TRACEPOINT,
 		.size = sizeof(attr),
 		.config = (unsigned long long)id,
 	};
+	char filter[128];
 
-	for (int cpu = 0; cpu < ncpus && cpu < MAX_CPUS; cpu++) {
-		int fd = (int)syscall(SYS_perf_event_open, &attr, -1, cpu, -1,
-				      PERF_FLAG_FD_CLOEXEC);
+	if (t->any_dev)
+		snprintf(filter, sizeof(filter), "%s", t->filter ? t->filter : "");
+	else
+		snprintf(filter, sizeof(filter), "dev == %lu%s%s", kdev,
+			 t->filter ? " && " : "", t->filter ? t->filter : "");
+	for (int i = 0; i < ncpus; i++) {
+		int fd = (int)syscall(SYS_perf_event_open, &attr, -1, cpus[i],
+				      -1, PERF_FLAG_FD_CLOEXEC);
 
 		if (fd < 0)
 			goto fail;
-		if (t->filter &&
-		    ioctl(fd, PERF_EVENT_IOC_SET_FILTER, t->filter)) {
+		if (filter[0] && ioctl(fd, PERF_EVENT_IOC_SET_FILTER, filter)) {
 			close(fd);
 			goto fail;
 		}
@@ -120,16 +196,21 @@ fail:
 	return -1;
 }
 
-int kc_init(void)
+int kc_init(const char *path)
 {
-	long ncpus = sysconf(_SC_NPROCESSORS_CONF);
-	const char *dir = events_dir();
+	const char *dir;
 	int opened = 0;
 
-	for (unsigned int i = 0; i < NR_TPS && dir; i++) {
+	for (int i = 0; i < KC_TRACEPOINTS; i++)
+		while (tps[i].nfd)
+			close(tps[i].fd[--tps[i].nfd]);
+	find_dev(path);
+	ncpus = online_cpus();
+	dir = ncpus > 0 ? events_dir() : NULL;
+	for (int i = 0; i < KC_TRACEPOINTS && dir; i++) {
 		long id = tp_id(dir, tps[i].event);
 
-		if (id >= 0 && !tp_open(&tps[i], id, (int)ncpus))
+		if (id >= 0 && !tp_open(&tps[i], id))
 			opened++;
 	}
 	return opened;
@@ -151,36 +232,37 @@ static int64_t tp_sum(const struct tp_counter *t)
 	return sum;
 }
 
-/* Transactions committed, summed over every jbd2 journal. */
+/* Transactions committed by the filesystem's journal (ext4: "pmem0-8"). */
 static int64_t jbd2_txns(void)
 {
-	glob_t g;
-	int64_t sum = -1;
+	char path[128];
+	long long v;
+	FILE *f;
 
-	if (glob("/proc/fs/jbd2/*/info", 0, NULL, &g))
+	if (!dev_name[0])
 		return -1;
-	for (size_t i = 0; i < g.gl_pathc; i++) {
-		FILE *f = fopen(g.gl_pathv[i], "r");
-		long long v;
-
-		if (!f)
-			continue;
-		if (fscanf(f, "%lld transactions", &v) == 1)
-			sum = (sum < 0 ? 0 : sum) + v;
-		fclose(f);
-	}
-	globfree(&g);
-	return sum;
+	snprintf(path, sizeof(path), "/proc/fs/jbd2/%s-8/info", dev_name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld transactions", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
 }
 
-/* xfs's global statistics: commits (sync + async + empty), log forces. */
+/* The filesystem's xfs statistics: commits (sync + async + empty), forces. */
 static void xfs_stats(int64_t *trans, int64_t *forces)
 {
-	FILE *f = fopen("/sys/fs/xfs/stats/stats", "r");
 	unsigned long long a, b, c, d, e;
-	char line[512];
+	char path[128], line[512];
+	FILE *f;
 
 	*trans = *forces = -1;
+	if (!dev_name[0])
+		return;
+	snprintf(path, sizeof(path), "/sys/fs/xfs/%s/stats/stats", dev_name);
+	f = fopen(path, "r");
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
@@ -199,7 +281,7 @@ void kc_read(struct kc_snap *s)
 
 	for (int i = 0; i < NR_KC; i++)
 		s->v[i] = -1;
-	for (unsigned int i = 0; i < NR_TPS; i++)
+	for (int i = 0; i < KC_TRACEPOINTS; i++)
 		s->v[tps[i].id] = tp_sum(&tps[i]);
 	if (s->v[KC_PMD_FAULTS] >= 0 && s->v[KC_PMD_FALLBACKS] >= 0)
 		s->v[KC_PMD_FAULTS] -= s->v[KC_PMD_FALLBACKS];
