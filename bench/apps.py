@@ -83,7 +83,7 @@ def markdown(by_fs, fmt_size):
     parsed = [p for p in parsed if p[1]]
     if not parsed:
         return [], []
-    lines = ["## An append log, four ways", "",
+    lines = ["## An append log, five ways", "",
              "`daxbench applog`: the same records appended one durable "
              "record at a time (method: bench/README.md). Records per second "
              "relative to libpmemlog (= 1), median [min, max] over "
@@ -236,7 +236,7 @@ def kv_markdown(by_fs):
     if not parsed:
         return [], []
     lines = ["## A key-value store on PMDK: static pool against fallocated", "",
-             "`daxbench kv`: one libpmemobj program (a chained hash table, 64 B "
+             "`daxbench kv`: one libpmemobj program (a chained hash table, 1 KiB "
              "values) on two pools of the same size: a static file "
              "(`daxfile_create`, then `pmemobj_create` over it) and an ordinary "
              "file that `pmemobj_create` fallocates. Operations per second, "

@@ -1621,14 +1621,7 @@ static void count_print(const char *mode, const char *map, const char *phase,
 {
 	printf("K\t%s\t%s\t%s\t%d\t%" PRIu64 "\t%.6f", mode, map, phase,
 	       nthreads, bytes, secs);
-	for (int i = 0; i < NR_KC; i++) {
-		if (d->v[i] < 0)
-			printf("\t-");
-		else
-			printf("\t%" PRId64, d->v[i]);
-	}
-	printf("\n");
-	fflush(stdout);
+	kc_print(stdout, d);
 }
 
 static void count_phase(struct count_job *j, const char *mode,
@@ -1816,9 +1809,7 @@ static int cmd_counts(int argc, char **argv)
 			die("--threads: 1 to %d", MAX_THREADS);
 	printf("I\tcounts_tracepoints\t%d\n", kc_init(dir));
 	printf("I\tcounts_columns\tmode\tmap\tphase\tthreads\tbytes\tsecs");
-	for (int i = 0; i < NR_KC; i++)
-		printf("\t%s", kc_name(i));
-	printf("\n");
+	kc_print_names(stdout);
 	snprintf(path, sizeof(path), "%s/counts", dir);
 	/*
 	 * PMD mappings at every thread count; PTE ones (--maps pmd,pte) at
@@ -1838,7 +1829,7 @@ static int cmd_counts(int argc, char **argv)
 /* ---- an application: an append log ---------------------------------- */
 
 /*
- * The same records appended, one durable record at a time, four ways:
+ * The same records appended, one durable record at a time, five ways:
  *
  *   pmlog            examples/pmlog's log on a static file: store the
  *                    record, flush, then store and flush the tail
@@ -1998,9 +1989,7 @@ static int cmd_applog(int argc, char **argv)
 			die("record sizes: 1 to %zu bytes", sizeof(src_buf));
 	printf("I\tapplog_tracepoints\t%d\n", kc_init(dir));
 	printf("I\tapplog_columns\tmode\tsize\trep\trecords\tsecs\tsetup_secs");
-	for (int i = 0; i < NR_KC; i++)
-		printf("\t%s", kc_name(i));
-	printf("\n");
+	kc_print_names(stdout);
 	for (size_t i = 0; i < sizeof(src_buf); i++)
 		src_buf[i] = (char)(i * 131 + 7);
 	snprintf(path, sizeof(path), "%s/applog", dir);
@@ -2036,13 +2025,7 @@ static int cmd_applog(int argc, char **argv)
 				       "\t%.6f\t%.6f", app_names[m], sizes[k],
 				       rep, records, (double)(t1 - t0) / 1e9,
 				       (double)ts / 1e9);
-				for (int i = 0; i < NR_KC; i++)
-					if (d.v[i] < 0)
-						printf("\t-");
-					else
-						printf("\t%" PRId64, d.v[i]);
-				printf("\n");
-				fflush(stdout);
+				kc_print(stdout, &d);
 				app_close(&a, path);
 			}
 		}
@@ -2165,13 +2148,7 @@ static void kv_print(int mode, const char *phase, int rep, uint64_t ops,
 	kc_delta(a, b, &d);
 	printf("V\t%s\t%s\t%d\t%" PRIu64 "\t%.6f", kv_names[mode], phase, rep,
 	       ops, (double)(t1 - t0) / 1e9);
-	for (int i = 0; i < NR_KC; i++)
-		if (d.v[i] < 0)
-			printf("\t-");
-		else
-			printf("\t%" PRId64, d.v[i]);
-	printf("\n");
-	fflush(stdout);
+	kc_print(stdout, &d);
 }
 
 static int cmd_kv(int argc, char **argv)
@@ -2211,9 +2188,7 @@ static int cmd_kv(int argc, char **argv)
 	printf("I\tkv_tracepoints\t%d\n", kc_init(dir));
 	printf("I\tkv_keys\t%" PRIu64 "\t%" PRIu64 "\n", keys, size);
 	printf("I\tkv_columns\tmode\tphase\trep\tops\tsecs");
-	for (int i = 0; i < NR_KC; i++)
-		printf("\t%s", kc_name(i));
-	printf("\n");
+	kc_print_names(stdout);
 	snprintf(path, sizeof(path), "%s/kv.pool", dir);
 	for (int rep = 0; rep < reps; rep++) {
 		for (int n = 0; n < 2; n++) {

@@ -69,9 +69,23 @@ static char dev_name[64];
 static unsigned long kdev;
 static int cpus[MAX_CPUS], ncpus;
 
-const char *kc_name(enum kc_id id)
+void kc_print_names(FILE *f)
 {
-	return names[id];
+	for (int i = 0; i < NR_KC; i++)
+		fprintf(f, "\t%s", names[i]);
+	fputc('\n', f);
+}
+
+void kc_print(FILE *f, const struct kc_snap *d)
+{
+	for (int i = 0; i < NR_KC; i++) {
+		if (d->v[i] < 0)
+			fputs("\t-", f);
+		else
+			fprintf(f, "\t%lld", (long long)d->v[i]);
+	}
+	fputc('\n', f);
+	fflush(f);
 }
 
 static const char *events_dir(void)

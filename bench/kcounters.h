@@ -13,6 +13,7 @@
 #define DAXBENCH_KCOUNTERS_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 enum kc_id {
 	KC_MINFLT,		/* this process's minor faults (getrusage) */
@@ -46,6 +47,8 @@ int kc_init(const char *path);
 void kc_read(struct kc_snap *s);
 void kc_delta(const struct kc_snap *before, const struct kc_snap *after,
 	      struct kc_snap *d);
-const char *kc_name(enum kc_id id);
+/* "\tname..." and "\tvalue..." ("-" for -1) to end a record, newline included. */
+void kc_print_names(FILE *f);
+void kc_print(FILE *f, const struct kc_snap *d);
 
 #endif
