@@ -264,10 +264,12 @@ def markdown(data, fmt_size):
         return [], None
     md = ["## Kernel work per write fault, counted", "",
           "From `daxbench counts` (method: bench/README.md). Each count is "
-          "system-wide over the phase: a journal commit or log force a kernel "
-          "thread does for the benchmark counts too. \"-\" is a count this "
-          "kernel could not take; \"n/a\" one that does not apply to the "
-          "filesystem. Ran on:", ""]
+          "the benchmark filesystem's own over the phase, whoever does the "
+          "work: a journal commit or log force a kernel thread does for the "
+          "benchmark counts too, and a commit deferred past a phase counts in "
+          "the next. Per 1,000 write faults, the raw count in brackets. "
+          "\"-\" is a count this kernel could not take; \"n/a\" one that "
+          "does not apply to the filesystem. Ran on:", ""]
     for (fs, fl), (info, _) in sorted(data.items()):
         md.append(f"- {label(info, fs, fl)}; tracepoint counters: "
                   f"{(info.get('counts_tracepoints') or [['0']])[0][0]} of "
