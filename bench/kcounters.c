@@ -65,8 +65,9 @@ static const char *const names[NR_KC] = {
 };
 
 /* The filesystem's block device: its name and the kernel's dev_t. */
+#define NO_DEV	(~0UL)
 static char dev_name[64];
-static unsigned long kdev;
+static unsigned long kdev = NO_DEV;
 static int cpus[MAX_CPUS], ncpus;
 
 void kc_print_names(FILE *f)
@@ -146,6 +147,7 @@ static void find_dev(const char *path)
 	FILE *f;
 
 	dev_name[0] = 0;
+	kdev = NO_DEV;
 	if (stat(path, &st))
 		return;
 	/* The kernel's dev_t, as tracepoints record it: MKDEV(). */
@@ -186,6 +188,8 @@ static int tp_open(struct tp_counter *t, long id)
 	};
 	char filter[128];
 
+	if (!t->any_dev && kdev == NO_DEV)
+		return -1;	/* whose counts, then? */
 	if (t->any_dev)
 		snprintf(filter, sizeof(filter), "%s", t->filter ? t->filter : "");
 	else

@@ -158,7 +158,6 @@ int pmlog_append(struct pmlog *log, const void *buf, uint32_t len)
 	return 0;
 }
 
-
 uint32_t pmlog_last_crc(const struct pmlog *log, uint32_t len)
 {
 	const struct pmlog_rec *r = (const void *)(log->data + log->hdr->tail -
