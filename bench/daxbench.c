@@ -266,6 +266,46 @@ static uint64_t devdax_size(const char *dev)
 	return v;
 }
 
+/*
+ * Map up to *len bytes of device-dax dev (its size, rounded down to 2 MiB,
+ * if smaller); *len and *fd say what was mapped.
+ */
+static char *map_devdax(const char *dev, uint64_t *len, int *fd)
+{
+	uint64_t size = devdax_size(dev);
+	char *addr;
+
+	if (size < *len)
+		*len = size;
+	*len &= ~(PMD_SIZE - 1);
+	*fd = open(dev, O_RDWR);
+	if (*fd < 0 || !*len)
+		die("%s: %m", dev);
+	addr = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+	if (addr == MAP_FAILED)
+		die("mmap %s: %m", dev);
+	return addr;
+}
+
+/*
+ * A static file made for a measurement (align 2 MiB); a record
+ * "I <what>_mode <name> <mode>" says so if libdaxfile could not make it
+ * static.
+ */
+static struct daxfile *create_static(const char *path, uint64_t size,
+				     const char *what, const char *name)
+{
+	struct daxfile_opts o = { .align = PMD_SIZE };
+	struct daxfile *df = daxfile_create(path, size, &o);
+
+	if (!df)
+		die("daxfile_create %s: %s", path, daxfile_errmsg());
+	if (daxfile_mode(df) != DAXFILE_MODE_STATIC)
+		printf("I\t%s_mode\t%s\t%s\n", what, name,
+		       daxfile_mode_name(daxfile_mode(df)));
+	return df;
+}
+
 /* ---- modes ------------------------------------------------------- */
 
 enum kind { K_STORE_PERSIST, K_STORE_MSYNC, K_PWRITE };
@@ -294,6 +334,13 @@ static struct target targets[NR_MODES] = {
 };
 
 static char src_buf[64 << 10] __attribute__((aligned(64)));
+
+/* Payload bytes that are not all zeroes (a store of zeroes to zeroes). */
+static void fill_src_buf(void)
+{
+	for (size_t i = 0; i < sizeof(src_buf); i++)
+		src_buf[i] = (char)(i * 131 + 7);
+}
 
 static inline int do_update(const struct target *t, uint64_t off, size_t sz)
 {
@@ -489,17 +536,7 @@ static void setup_targets(struct upd_opts *o)
 		case M_DEVDAX:
 			if (!o->devdax)
 				die("devdax mode needs --devdax DEV");
-			tg->len = devdax_size(o->devdax);
-			if (tg->len > o->file_size)
-				tg->len = o->file_size;
-			tg->len &= ~(PMD_SIZE - 1);
-			tg->fd = open(o->devdax, O_RDWR);
-			if (tg->fd < 0 || !tg->len)
-				die("%s: %m", o->devdax);
-			tg->addr = mmap(NULL, tg->len, PROT_READ | PROT_WRITE,
-					MAP_SHARED, tg->fd, 0);
-			if (tg->addr == MAP_FAILED)
-				die("mmap %s: %m", o->devdax);
+			tg->addr = map_devdax(o->devdax, &tg->len, &tg->fd);
 			break;
 		}
 		if (tg->addr && tg->addr != MAP_FAILED) {
@@ -1670,19 +1707,13 @@ static char *count_setup(int m, const char *path, const char *devdax,
 			 size_t skew, uint64_t *len, int *fd,
 			 struct daxfile **df)
 {
-	struct daxfile_opts dopts = { .align = PMD_SIZE };
 	char *addr;
 
 	*fd = -1;
 	*df = NULL;
 	switch (m) {
 	case CM_STATIC:
-		*df = daxfile_create(path, *len, &dopts);
-		if (!*df)
-			die("daxfile_create %s: %s", path, daxfile_errmsg());
-		if (daxfile_mode(*df) != DAXFILE_MODE_STATIC)
-			printf("I\tcounts_mode\tstatic\t%s\n",
-			       daxfile_mode_name(daxfile_mode(*df)));
+		*df = create_static(path, *len, "counts", "static");
 		if (!skew)
 			return daxfile_addr(*df);
 		addr = map_skewed(daxfile_fd(*df), *len, MAP_SHARED, skew);
@@ -1693,16 +1724,7 @@ static char *count_setup(int m, const char *path, const char *devdax,
 		/* device-dax maps only at its own alignment. */
 		if (!devdax || skew)
 			return NULL;
-		*len = devdax_size(devdax) < *len ? devdax_size(devdax) : *len;
-		*len &= ~(PMD_SIZE - 1);
-		*fd = open(devdax, O_RDWR);
-		if (*fd < 0 || !*len)
-			die("%s: %m", devdax);
-		addr = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED,
-			    *fd, 0);
-		if (addr == MAP_FAILED)
-			die("mmap %s: %m", devdax);
-		return addr;
+		return map_devdax(devdax, len, fd);
 	case CM_SYNC_WRITTEN:
 	case CM_FSDAX_WRITTEN:
 		*fd = make_file(path, *len);
@@ -1884,19 +1906,9 @@ static bool app_open(struct app_log *a, int mode, const char *path,
 	case A_PMEMLOG:
 	case A_PMEMLOG_STATIC:
 #ifndef DAXBENCH_NO_PMEMLOG
-		if (mode == A_PMEMLOG_STATIC) {
-			struct daxfile_opts o = { .align = PMD_SIZE };
-			struct daxfile *df = daxfile_create(path, cap, &o);
-
-			if (!df)
-				die("daxfile_create %s: %s", path,
-				    daxfile_errmsg());
-			if (daxfile_mode(df) != DAXFILE_MODE_STATIC)
-				printf("I\tapplog_mode\t%s\t%s\n",
-				       app_names[mode],
-				       daxfile_mode_name(daxfile_mode(df)));
-			daxfile_close(df);
-		}
+		if (mode == A_PMEMLOG_STATIC)
+			daxfile_close(create_static(path, cap, "applog",
+						    app_names[mode]));
 		a->plp = pmemlog_create(path, mode == A_PMEMLOG ? cap : 0,
 					0644);
 		if (!a->plp)
@@ -1990,8 +2002,7 @@ static int cmd_applog(int argc, char **argv)
 	printf("I\tapplog_tracepoints\t%d\n", kc_init(dir));
 	printf("I\tapplog_columns\tmode\tsize\trep\trecords\tsecs\tsetup_secs");
 	kc_print_names(stdout);
-	for (size_t i = 0; i < sizeof(src_buf); i++)
-		src_buf[i] = (char)(i * 131 + 7);
+	fill_src_buf();
 	snprintf(path, sizeof(path), "%s/applog", dir);
 	for (int rep = 0; rep < reps; rep++) {
 		for (int k = 0; k < nsizes; k++) {
@@ -2117,15 +2128,7 @@ static PMEMobjpool *kv_pool(int mode, const char *path, uint64_t size)
 
 	unlink(path);
 	if (mode == 0) {
-		struct daxfile_opts o = { .align = PMD_SIZE };
-		struct daxfile *df = daxfile_create(path, size, &o);
-
-		if (!df)
-			die("daxfile_create %s: %s", path, daxfile_errmsg());
-		if (daxfile_mode(df) != DAXFILE_MODE_STATIC)
-			printf("I\tkv_mode\tstatic\t%s\n",
-			       daxfile_mode_name(daxfile_mode(df)));
-		daxfile_close(df);
+		daxfile_close(create_static(path, size, "kv", "static"));
 		pop = pmemobj_create(path, KV_LAYOUT, 0, 0644);
 		/* PMDK chmods and maps it MAP_SYNC: still static? */
 		if (pop && daxctl(path, DAXCTL_F_GET, 0) != DAXCTL_F_STATIC)
@@ -2183,8 +2186,7 @@ static int cmd_kv(int argc, char **argv)
 		die("--pool-size: at least 16 MiB");
 	if (!keys)
 		keys = (size - (8ULL << 20)) / 1088 * 3 / 4;
-	for (size_t i = 0; i < sizeof(src_buf); i++)
-		src_buf[i] = (char)(i * 131 + 7);
+	fill_src_buf();
 	printf("I\tkv_tracepoints\t%d\n", kc_init(dir));
 	printf("I\tkv_keys\t%" PRIu64 "\t%" PRIu64 "\n", keys, size);
 	printf("I\tkv_columns\tmode\tphase\trep\tops\tsecs");
