@@ -1,7 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
 """bench/apps.py: the application comparisons, as tables, expectations
 and plots for bench/run: `daxbench applog` ("L" records in vm.tsv and
-vm-xfs.tsv) and `daxbench kv` ("V" records, same files).
+vm-xfs.tsv) and `daxbench kv` ("V" records, same files).  The times come
+from those test-flavour runs; the kernel's work per record comes from
+apps-FS-debug.tsv when the debug flavour's counts boot ran them too (its
+tracepoints count journal handles and xfs transactions, which the test
+flavour can't), and from the timed runs otherwise.
 
 applog: every mode appends the same records, one durable record at a
 time; the ratios are records per second against PMDK's libpmemlog, taken
@@ -14,8 +18,8 @@ import os
 import statistics
 from collections import defaultdict
 
-MODES = ["pmlog", "libpmemlog", "libpmemlog_static", "write_fdatasync",
-         "pwrite_prealloc"]
+MODES = ["pmlog", "libpmemlog", "libpmemlog_static", "libpmemlog_written",
+         "write_fdatasync", "pwrite_prealloc"]
 BASE = "libpmemlog"
 TITLE = {
     "pmlog": "examples/pmlog on a static file: store + flush, then the tail",
@@ -23,6 +27,8 @@ TITLE = {
                   "MAP_SYNC)",
     "libpmemlog_static": "the same libpmemlog pool made over a static file "
                          "(daxfile_create, then pmemlog_create with size 0)",
+    "libpmemlog_written": "the same libpmemlog pool made over a zeroed, "
+                          "fsynced file (MAP_SYNC on written blocks)",
     "write_fdatasync": "a plain file: write() at its end + fdatasync()",
     "pwrite_prealloc": "a preallocated, written file: pwrite() + fdatasync()",
 }
@@ -30,7 +36,12 @@ TITLE = {
 PER_RECORD = [
     ("minflt", "minor faults", "ext4"),
     ("minflt", "minor faults", "xfs"),
+    ("pmd_faults", "PMD faults", "ext4"),
+    ("pmd_faults", "PMD faults", "xfs"),
+    ("pte_faults", "PTE faults", "ext4"),
+    ("pte_faults", "PTE faults", "xfs"),
     ("jbd2_handles", "jbd2 handles", "ext4"),
+    ("jbd2_fault_handles", "jbd2 handles of page faults", "ext4"),
     ("jbd2_transactions", "jbd2 commits", "ext4"),
     ("xfs_trans_allocs", "xfs transactions", "xfs"),
     ("xfs_trans_commits", "xfs commits", "xfs"),
@@ -71,15 +82,36 @@ def per_record(rows, col):
     return statistics.median(vals) if vals else None
 
 
+def apps_tsv_name(fs, flavour):
+    """Where a counts boot leaves its applog and kv records."""
+    return f"apps-{fs}-{flavour}.tsv"
+
+
+def counted_source(data, cdata, what):
+    """(rows by key, sentence) for the per-record counts: the debug
+    flavour's run when there is one, else the timed run's."""
+    if cdata:
+        n = next((v[0]["records"] for v in cdata.values() if v), 0)
+        return cdata, ("Counted in the debug flavour's counts boot "
+                       "(tracepoints: handles and transactions), "
+                       + (f"{n} {what}, " if what else "")
+                       + "one repetition; the ratios are the test flavour's.")
+    return data, ("Counted in the timed run (test flavour: no tracepoints, so "
+                  "no handle or transaction counts, shown \"-\").")
+
+
 def fmt_count(x):
     if x is None:
         return "-"
     return "0" if x == 0 else (f"{x:.3f}" if x < 10 else f"{x:.1f}")
 
 
-def markdown(by_fs, fmt_size):
-    """by_fs: [(fs, recs)].  Returns (lines, parsed)."""
-    parsed = [(fs,) + parse(recs) for fs, recs in by_fs]
+def markdown(by_fs, fmt_size, counted=()):
+    """by_fs: [(fs, recs)] of the timed runs, counted: [(fs, recs)] of the
+    debug flavour's.  Returns (lines, parsed), parsed a list of (fs, data,
+    missing, counted data or None)."""
+    cby = {fs: parse(recs)[0] for fs, recs in counted}
+    parsed = [(fs,) + parse(recs) + (cby.get(fs) or None,) for fs, recs in by_fs]
     parsed = [p for p in parsed if p[1]]
     if not parsed:
         return [], []
@@ -89,11 +121,11 @@ def markdown(by_fs, fmt_size):
              "relative to libpmemlog (= 1), median [min, max] over "
              "interleaved repetitions, one VM run each (test flavour, TCG); "
              "then the kernel's journal and log work per record, median over "
-             "repetitions (\"-\": not counted on this kernel), and the "
+             "repetitions (\"-\": not counted on that kernel), and the "
              "setup time of a log (creating the file and the pool: "
              "`daxfile_create` writes every block, which is where static-dax "
              "pays for its faults).", ""]
-    for fs, data, missing in parsed:
+    for fs, data, missing, cdata in parsed:
         sizes = sorted({k[1] for k in data})
         reps = max((len(v) for v in data.values()), default=0)
         recs_n = next((v[0]["records"] for v in data.values() if v), 0)
@@ -111,7 +143,9 @@ def markdown(by_fs, fmt_size):
                              f"{r[0]:.2f} [{r[1]:.2f}, {r[2]:.2f}]")
             lines.append(f"| {fmt_size(size)} | " + " | ".join(cells) + " |")
         cols = [c for c in PER_RECORD if c[2] == fs]
-        lines += ["", "| record | mode | " + " | ".join(t for _, t, _ in cols)
+        src, said = counted_source(data, cdata, "records per log")
+        lines += ["", said, "",
+                  "| record | mode | " + " | ".join(t for _, t, _ in cols)
                   + " per record | setup of a log |",
                   "|---:|---|" + "---:|" * (len(cols) + 1)]
         for size in sizes:
@@ -120,17 +154,25 @@ def markdown(by_fs, fmt_size):
                 if rows:
                     setup = statistics.median(x["setup"] for x in rows)
                     lines.append(f"| {fmt_size(size)} | {m} | " + " | ".join(
-                        fmt_count(per_record(rows, c)) for c, _, _ in cols)
-                        + f" | {setup:.2f} s |")
+                        fmt_count(per_record(src.get((m, size), []), c))
+                        for c, _, _ in cols) + f" | {setup:.2f} s |")
         lines.append("")
     lines += ["| mode | what an append does |", "|---|---|"] + \
         [f"| `{m}` | {TITLE[m]} |" for m in MODES] + [""]
     return lines, parsed
 
 
+def zero_work(src, mode, keys, col):
+    """'held', 'MISSED' or 'not counted', and the per-record values."""
+    vals = [per_record(src.get((mode, k), []), col) for k in keys]
+    known = [v for v in vals if v is not None]
+    return ("held" if known and all(v == 0 for v in known) else
+            "MISSED" if known else "not counted"), vals
+
+
 def expectations(parsed):
     rows = []
-    for fs, data, missing in parsed:
+    for fs, data, missing, cdata in parsed:
         sizes = sorted({k[1] for k in data})
         if BASE in missing or not sizes:
             continue
@@ -149,14 +191,15 @@ def expectations(parsed):
         rows.append((f"pmlog on static-dax appends no slower than pwrite + "
                      f"fdatasync into a preallocated, written file ({fs})",
                      ("held" if ok else "MISSED") + f" ({desc})"))
-        col = "jbd2_transactions" if fs == "ext4" else "xfs_log_forces"
-        vals = [per_record(data.get(("pmlog", s), []), col) for s in sizes]
-        known = [v for v in vals if v is not None]
-        rows.append((f"pmlog on static-dax: no journal commit or log force per "
-                     f"record ({fs}, {col})",
-                     ("held" if known and all(v == 0 for v in known) else
-                      "MISSED" if known else "not counted")
-                     + " (" + ", ".join(fmt_count(v) for v in vals) + " per record)"))
+        src = cdata or data
+        for col, what in (("jbd2_transactions" if fs == "ext4" else "xfs_log_forces",
+                           "journal commit or log force"),
+                          ("jbd2_handles" if fs == "ext4" else "xfs_trans_allocs",
+                           "journal handle or transaction")):
+            verdict, vals = zero_work(src, "pmlog", sizes, col)
+            rows.append((f"pmlog on static-dax: no {what} per record ({fs}, {col})",
+                         verdict + " (" + ", ".join(fmt_count(v) for v in vals)
+                         + " per record)"))
     return rows
 
 
@@ -164,7 +207,7 @@ def plot(outdir, parsed, gnuplot):
     if not parsed:
         return
     with open(os.path.join(outdir, "applog.dat"), "w") as f:
-        for fs, data, _ in parsed:
+        for fs, data, _, _ in parsed:
             f.write(f"# {fs}: size " + " ".join(MODES) + "\n")
             for size in sorted({k[1] for k in data}):
                 vals = [ratios(data, m, size) for m in MODES]
@@ -178,7 +221,7 @@ def plot(outdir, parsed, gnuplot):
               "set style data histograms\nset style histogram clustered gap 1\n"
               "set style fill solid 0.7\nset logscale y\nset grid ytics\n"
               "set key top right\nset xlabel 'record size'\n")
-    for i, (fs, _, _) in enumerate(parsed):
+    for i, (fs, _, _, _) in enumerate(parsed):
         script += (f"set title '{fs}'\nplot " + ", ".join(
             (f"'applog.dat' index {i} using {j + 2}:xtic(1)" if j == 0 else
              f"'' index {i} using {j + 2}") + f" title '{m}'"
@@ -186,13 +229,22 @@ def plot(outdir, parsed, gnuplot):
     gnuplot(outdir, "applog", script + "unset multiplot\n")
 
 
-def checks(parsed, want_fs):
+def checks(parsed, want_fs, counted_fs=()):
+    """counted_fs: the filesystems a debug counts boot ran the log on."""
     out = []
     for fs in want_fs:
         p = next((x for x in parsed if x[0] == fs), None)
         modes = {k[0] for k in p[1]} | p[2] if p else set()
         out.append((f"append-log table on {fs} has every mode (or says not built)",
                     bool(p) and set(MODES) <= modes))
+    for fs in counted_fs:
+        p = next((x for x in parsed if x[0] == fs), None)
+        col = "jbd2_handles" if fs == "ext4" else "xfs_trans_allocs"
+        sizes = {k[1] for k in p[1]} if p else set()
+        out.append((f"append-log {col} counted per record on {fs} (debug flavour)",
+                    bool(p and p[3]) and all(
+                        per_record(p[3].get((m, size), []), col) is not None
+                        for m in MODES if m not in p[2] for size in sizes)))
     return out
 
 
@@ -230,8 +282,11 @@ def kv_ratio(data, phase):
     return (statistics.median(rs), min(rs), max(rs)) if rs else None
 
 
-def kv_markdown(by_fs):
-    parsed = [(fs,) + kv_parse(recs) for fs, recs in by_fs]
+def kv_markdown(by_fs, counted=()):
+    """As markdown(): parsed is a list of (fs, data, missing, counted data
+    or None)."""
+    cby = {fs: kv_parse(recs)[0] for fs, recs in counted}
+    parsed = [(fs,) + kv_parse(recs) + (cby.get(fs) or None,) for fs, recs in by_fs]
     parsed = [p for p in parsed if p[1] or p[2]]
     if not parsed:
         return [], []
@@ -243,13 +298,14 @@ def kv_markdown(by_fs):
              "static against fallocated (= 1), median [min, max] over "
              "interleaved repetitions, and per operation: minor faults "
              "(getrusage, DRAM ones included) and the journal or log counts "
-             "(test flavour, TCG).", ""]
-    for fs, data, missing in parsed:
+             "(ratios: test flavour, TCG).", ""]
+    for fs, data, missing, cdata in parsed:
         if missing:
             lines += [f"**{fs}**: not built (no libpmemobj).", ""]
             continue
         cols = [c for c in PER_RECORD if c[2] == fs and c[0] != "minflt"]
-        lines += [f"**{fs}**:", "",
+        src, said = counted_source(data, cdata, None)
+        lines += [f"**{fs}**: {said}", "",
                   "| phase | ops | static vs fallocated | mode | minor faults per op | "
                   + " | ".join(t for _, t, _ in cols) + " per op |",
                   "|---|---:|---:|---|---:|" + "---:|" * len(cols)]
@@ -261,9 +317,10 @@ def kv_markdown(by_fs):
                     continue
                 rel = (f"{r[0]:.2f} [{r[1]:.2f}, {r[2]:.2f}]" if r else "n/a") \
                     if m == "static" else "1"
+                crows = src.get((m, ph), [])
                 lines.append(f"| {ph} | {rows[0]['records']} | {rel} | {m} | "
-                             f"{fmt_count(per_record(rows, 'minflt'))} | "
-                             + " | ".join(fmt_count(per_record(rows, c))
+                             f"{fmt_count(per_record(crows, 'minflt'))} | "
+                             + " | ".join(fmt_count(per_record(crows, c))
                                           for c, _, _ in cols) + " |")
         lines.append("")
     lines += [f"- {t}" for t in KV_PHASES.values()] + [""]
@@ -272,17 +329,18 @@ def kv_markdown(by_fs):
 
 def kv_expectations(parsed):
     rows = []
-    for fs, data, missing in parsed:
+    for fs, data, missing, cdata in parsed:
         if missing:
             continue
-        col = "jbd2_transactions" if fs == "ext4" else "xfs_log_forces"
-        vals = {ph: per_record(data.get(("static", ph), []), col) for ph in KV_PHASES}
-        known = [v for v in vals.values() if v is not None]
-        rows.append((f"libpmemobj on a static pool: no journal commit or log force "
-                     f"per operation ({fs}, {col})",
-                     ("held" if known and all(v == 0 for v in known) else
-                      "MISSED" if known else "not counted") + " (" +
-                     ", ".join(f"{ph} {fmt_count(v)}" for ph, v in vals.items()) + ")"))
+        for col, what in (("jbd2_transactions" if fs == "ext4" else "xfs_log_forces",
+                           "journal commit or log force"),
+                          ("jbd2_handles" if fs == "ext4" else "xfs_trans_allocs",
+                           "journal handle or transaction")):
+            verdict, vals = zero_work(cdata or data, "static", list(KV_PHASES), col)
+            rows.append((f"libpmemobj on a static pool: no {what} per operation "
+                         f"({fs}, {col})", verdict + " (" + ", ".join(
+                             f"{ph} {fmt_count(v)}" for ph, v in zip(KV_PHASES, vals))
+                         + ")"))
         r = kv_ratio(data, "update")
         rows.append((f"libpmemobj steady state on a static pool no slower than on a "
                      f"fallocated one ({fs}, within 5%)",
@@ -291,7 +349,7 @@ def kv_expectations(parsed):
     return rows
 
 
-def kv_checks(parsed, want_fs):
+def kv_checks(parsed, want_fs, counted_fs=()):
     out = []
     for fs in want_fs:
         p = next((x for x in parsed if x[0] == fs), None)
@@ -299,4 +357,12 @@ def kv_checks(parsed, want_fs):
                                       for ph in KV_PHASES))
         out.append((f"kv table on {fs} has both pools and phases (or says not built)",
                     ok))
+    for fs in counted_fs:
+        p = next((x for x in parsed if x[0] == fs), None)
+        col = "jbd2_handles" if fs == "ext4" else "xfs_trans_allocs"
+        out.append((f"kv {col} counted per operation on {fs} (debug flavour, "
+                    "or says not built)",
+                    bool(p) and (p[2] or bool(p[3]) and all(
+                        per_record(p[3].get((m, ph), []), col) is not None
+                        for m in KV_MODES for ph in KV_PHASES))))
     return out

@@ -1860,17 +1860,23 @@ static int cmd_counts(int argc, char **argv)
  *   libpmemlog_static  the same pool made over a static file
  *                    (daxfile_create, then pmemlog_create with size 0):
  *                    the library held still, the file changed
+ *   libpmemlog_written  the same pool over a zeroed, fsynced file: MAP_SYNC
+ *                    on written blocks, the fair baseline for the static
+ *                    one (no extent conversion left for a fault to do)
  *   write_fdatasync  a plain file, write() at its end + fdatasync()
  *   pwrite_prealloc  a preallocated, written file, pwrite() + fdatasync()
  *
  * Each (repetition, size, mode) appends to a new log, counted with
  * kcounters; the mode order rotates with the repetition.
  */
-enum { A_PMLOG, A_PMEMLOG, A_PMEMLOG_STATIC, A_WRITE, A_PWRITE, NR_APP };
+enum {
+	A_PMLOG, A_PMEMLOG, A_PMEMLOG_STATIC, A_PMEMLOG_WRITTEN, A_WRITE,
+	A_PWRITE, NR_APP
+};
 
 static const char *const app_names[NR_APP] = {
-	"pmlog", "libpmemlog", "libpmemlog_static", "write_fdatasync",
-	"pwrite_prealloc",
+	"pmlog", "libpmemlog", "libpmemlog_static", "libpmemlog_written",
+	"write_fdatasync", "pwrite_prealloc",
 };
 
 struct app_log {
@@ -1905,10 +1911,13 @@ static bool app_open(struct app_log *a, int mode, const char *path,
 	}
 	case A_PMEMLOG:
 	case A_PMEMLOG_STATIC:
+	case A_PMEMLOG_WRITTEN:
 #ifndef DAXBENCH_NO_PMEMLOG
 		if (mode == A_PMEMLOG_STATIC)
 			daxfile_close(create_static(path, cap, "applog",
 						    app_names[mode]));
+		if (mode == A_PMEMLOG_WRITTEN)
+			close(make_file(path, cap));
 		a->plp = pmemlog_create(path, mode == A_PMEMLOG ? cap : 0,
 					0644);
 		if (!a->plp)
@@ -1943,6 +1952,7 @@ static void app_append(struct app_log *a, const void *buf, uint32_t len)
 #ifndef DAXBENCH_NO_PMEMLOG
 	case A_PMEMLOG:
 	case A_PMEMLOG_STATIC:
+	case A_PMEMLOG_WRITTEN:
 		ret = pmemlog_append(a->plp, buf, len);
 		break;
 #endif
