@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What the long-term pin tests share (tests/guest/longterm_pins.c,
- * tests/crash/pinned_read.c): whether the kernel has the feature, one
- * waited-for READ_FIXED, and the bytes their source files hold.
+ * What the io_uring pin tests share (tests/guest/longterm_pins.c,
+ * tests/crash/pinned_read.c): one waited-for READ_FIXED, and the bytes
+ * their source files hold.
  */
 #ifndef DAXFILE_TESTS_FIXED_BUFFERS_H
 #define DAXFILE_TESTS_FIXED_BUFFERS_H
@@ -14,26 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/*
- * A kernel that refuses a static file's registration with EOPNOTSUPP
- * lacks the feature if it has no daxfile_longterm_pin() either; with the
- * function there, the refusal is a bug.
- */
-static inline bool kernel_has_longterm_pins(void)
-{
-	char line[1024], name[512];
-	bool found = false;
-	FILE *f = fopen("/proc/kallsyms", "r");
-
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, " daxfile_longterm_pin") &&
-			sscanf(line, "%*s %*s %511s", name) == 1 &&
-			!strcmp(name, "daxfile_longterm_pin");
-	fclose(f);
-	return found;
-}
+#include "kernel_pins.h"
 
 /* One READ_FIXED of fixed buffer 0, waited for: the bytes read, or -errno. */
 static inline int read_fixed(struct io_uring *ring, int fd, void *buf,

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Description: guest helper for tests/crash/pinned_read_survives.sh: reads
- * into a static-DAX file through an io_uring fixed buffer, a long-term pin
- * of the file's own pages, and acknowledges each chunk once it is
- * persistent.
+ * Description: guest helper for tests/crash/pinned_read_survives.sh and
+ * rdma_write_survives.sh: copies into a static-DAX file through a
+ * long-term pin of the file's own pages, an io_uring fixed buffer or an
+ * RDMA memory region, and acknowledges each chunk once it is persistent.
  *
  *   pinned_read prepare DST SRC SIZE SEED
  *	SRC: a plain file of SIZE pseudo-random bytes from SEED, written
@@ -21,6 +21,12 @@
  *	waits, the pin held, for the power cut.  Where the kernel refuses
  *	the pin as stock 6.12 does and lacks the feature, it prints
  *	"@SKIP reason" and exits 77.
+ *   pinned_read rdma DST SRC SEED [CUT]
+ *	The same with DST's map registered as an RDMA memory region on the
+ *	soft-RoCE device (tests/rdma_loop.h): each chunk is read from SRC
+ *	into DRAM and RDMA-written into its place by a second queue pair,
+ *	so rxe's responder stores it into the pinned pages.  Skips, too,
+ *	on a kernel built without RDMA.
  *   pinned_read check DST SRC SEED OUTPUT...
  *	After the cut: every chunk an OUTPUT acknowledges must hold SRC's
  *	bytes in DST, and SRC must hold SEED's.  The last line is
@@ -37,6 +43,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <infiniband/verbs.h>
 #include <liburing.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -49,6 +56,7 @@
 
 #include "daxfile.h"
 #include "../fixed_buffers.h"
+#include "../rdma_loop.h"
 
 #define CHUNK		(64U << 10)
 #define MAX_CHUNKS	(1U << 16)
@@ -103,41 +111,105 @@ static int prepare(const char *dst, const char *src, uint64_t size,
 	return 0;
 }
 
+/* How a chunk gets into the pinned file. */
+struct pin {
+	bool			rdma;
+	int			src;		/* SRC, O_DIRECT */
+	unsigned char		*base;		/* DST's map */
+	struct io_uring		ring;		/* io_uring: buffer 0 is the map */
+	struct rdma_loop	l;		/* rdma: the queue pairs, */
+	struct ibv_mr		*mr;		/* the map's region */
+	struct ibv_mr		*bounce_mr;	/* and a DRAM chunk's */
+	unsigned char		*bounce;
+};
+
+static int skip_unpinnable(void)
+{
+	printf("@SKIP this kernel does not allow long-term pins on static-dax files (EOPNOTSUPP, and no daxfile_longterm_pin in /proc/kallsyms)\n");
+	return 77;
+}
+
+/* Register [base, base + len): 0, 77 to skip, or exits. */
+static int pin_map(struct pin *pn, size_t len)
+{
+	struct iovec iov = { .iov_base = pn->base, .iov_len = len };
+	int ret;
+
+	if (!pn->rdma) {
+		ret = io_uring_queue_init(4, &pn->ring, 0);
+		if (ret)
+			die("io_uring_queue_init", strerror(-ret));
+		ret = io_uring_register_buffers(&pn->ring, &iov, 1);
+		if (ret == -EOPNOTSUPP && !kernel_has_longterm_pins())
+			return skip_unpinnable();
+		if (ret)
+			die("io_uring_register_buffers", strerror(-ret));
+		return 0;
+	}
+	if (rdma_loop_open(&pn->l)) {
+		if (!pn->l.no_rdma)
+			die("soft-RoCE", pn->l.why);
+		printf("@SKIP kernel without RDMA: %s\n", pn->l.why);
+		return 77;
+	}
+	pn->mr = ibv_reg_mr(pn->l.pd, pn->base, len, IBV_ACCESS_LOCAL_WRITE |
+			    IBV_ACCESS_REMOTE_WRITE);
+	if (!pn->mr && errno == EOPNOTSUPP && !kernel_has_longterm_pins())
+		return skip_unpinnable();
+	if (!pn->mr)
+		die("ibv_reg_mr", strerror(errno));
+	pn->bounce = aligned_alloc(4096, CHUNK);
+	if (!pn->bounce)
+		die("aligned_alloc", strerror(errno));
+	pn->bounce_mr = ibv_reg_mr(pn->l.pd, pn->bounce, CHUNK, 0);
+	if (!pn->bounce_mr)
+		die("ibv_reg_mr of DRAM", strerror(errno));
+	return 0;
+}
+
+/* SRC's chunk at @off into the same offset of the pinned map. */
+static void copy_chunk(struct pin *pn, uint64_t off)
+{
+	int ret;
+
+	if (!pn->rdma) {
+		ret = read_fixed(&pn->ring, pn->src, pn->base + off, CHUNK, off);
+		if (ret != (int)CHUNK)
+			die("READ_FIXED", ret < 0 ? strerror(-ret) : "short read");
+		return;
+	}
+	ret = pread(pn->src, pn->bounce, CHUNK, off);
+	if (ret != (int)CHUNK)
+		die("pread", ret < 0 ? strerror(errno) : "short read");
+	if (rdma_loop_write(&pn->l, pn->bounce_mr, pn->bounce, CHUNK,
+			    (uintptr_t)(pn->base + off), pn->mr->rkey))
+		die("rdma", pn->l.why);
+}
+
 static int copy(const char *dst, const char *src, uint64_t seed,
-		uint64_t cut)
+		uint64_t cut, bool rdma)
 {
 	static uint32_t order[MAX_CHUNKS];
 	struct daxfile *df = daxfile_open(dst, DAXFILE_REQUIRE_STATIC);
-	struct io_uring ring;
-	struct iovec iov;
+	struct pin pn = { .rdma = rdma };
 	uint64_t n, i, j, x = seed | 1;
-	unsigned char *p;
 	uint32_t t;
-	int fd, ret;
+	int ret;
 
 	if (!df)
 		die(dst, daxfile_errmsg());
-	p = daxfile_addr(df);
+	pn.base = daxfile_addr(df);
 	n = daxfile_size(df) / CHUNK;
 	if (!n || n > MAX_CHUNKS || daxfile_size(df) % CHUNK)
 		die(dst, "not a file prepare made");
 	if (cut > n)
 		die("copy", "CUT is past the last chunk");
-	fd = open(src, O_RDONLY | O_DIRECT);
-	if (fd < 0)
+	pn.src = open(src, O_RDONLY | O_DIRECT);
+	if (pn.src < 0)
 		die(src, strerror(errno));
-	ret = io_uring_queue_init(4, &ring, 0);
+	ret = pin_map(&pn, n * CHUNK);
 	if (ret)
-		die("io_uring_queue_init", strerror(-ret));
-	iov.iov_base = p;
-	iov.iov_len = n * CHUNK;
-	ret = io_uring_register_buffers(&ring, &iov, 1);
-	if (ret == -EOPNOTSUPP && !kernel_has_longterm_pins()) {
-		printf("@SKIP this kernel does not allow long-term pins on static-dax files (EOPNOTSUPP, and no daxfile_longterm_pin in /proc/kallsyms)\n");
-		return 77;
-	}
-	if (ret)
-		die("io_uring_register_buffers", strerror(-ret));
+		return ret;
 
 	/* Fisher-Yates, from the seed: the check does not need the order. */
 	for (i = 0; i < n; i++)
@@ -155,10 +227,8 @@ static int copy(const char *dst, const char *src, uint64_t seed,
 	for (i = 0; i < n; i++) {
 		uint64_t off = (uint64_t)order[i] * CHUNK;
 
-		ret = read_fixed(&ring, fd, p + off, CHUNK, off);
-		if (ret != (int)CHUNK)
-			die("READ_FIXED", ret < 0 ? strerror(-ret) : "short read");
-		if (daxfile_persist(p + off, CHUNK))
+		copy_chunk(&pn, off);
+		if (daxfile_persist(pn.base + off, CHUNK))
 			die("daxfile_persist", daxfile_errmsg());
 		if (!cut || i < cut)
 			printf("@ACK %u\n", order[i]);
@@ -286,15 +356,17 @@ int main(int argc, char **argv)
 	if (argc == 6 && !strcmp(argv[1], "prepare"))
 		return prepare(argv[2], argv[3], parse_u64(argv[4]),
 			       parse_u64(argv[5]));
-	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "copy"))
+	if ((argc == 5 || argc == 6) &&
+	    (!strcmp(argv[1], "copy") || !strcmp(argv[1], "rdma")))
 		return copy(argv[2], argv[3], parse_u64(argv[4]),
-			    argc == 6 ? parse_u64(argv[5]) : 0);
+			    argc == 6 ? parse_u64(argv[5]) : 0,
+			    !strcmp(argv[1], "rdma"));
 	if (argc >= 6 && !strcmp(argv[1], "check"))
 		return check(argv[2], argv[3], parse_u64(argv[4]), argv + 5,
 			     argc - 5);
 	fprintf(stderr,
 		"usage: pinned_read prepare DST SRC SIZE SEED\n"
-		"       pinned_read copy DST SRC SEED [CUT]\n"
+		"       pinned_read copy|rdma DST SRC SEED [CUT]\n"
 		"       pinned_read check DST SRC SEED OUTPUT...\n");
 	return 2;
 }

@@ -17,6 +17,11 @@
 #
 #   tests/crash/pinned_read_survives.sh ext4|xfs    (CRASH_SEED=S replays)
 #
+# With PINNED_VIA=rdma (what rdma_write_survives.sh sets), the pin is an
+# RDMA memory region instead, and each chunk comes in as an RDMA WRITE on
+# the guest's soft-RoCE device (tests/rdma_loop.h), stored into the
+# pinned pages by rxe's responder.
+#
 # The cut keeps every store the guest CPU made (tests/crash/README.md), so
 # this shows that the pinned pages are the file's blocks and that its map
 # is durable, not that the flushes are right.  VMRUN_ARGS adds vm/run
@@ -24,12 +29,18 @@
 # 6.12 does and has no daxfile_longterm_pin().
 set -u
 
-fs=${1:?usage: pinned_read_survives.sh ext4|xfs}
+via=${PINNED_VIA:-io_uring}
+case $via in
+io_uring) sub=copy name=pinned_read_survives what="reads" ;;
+rdma) sub=rdma name=rdma_write_survives what="RDMA writes" ;;
+*) echo "PINNED_VIA: io_uring or rdma, not $via" >&2; exit 2 ;;
+esac
+fs=${1:?usage: $name.sh ext4|xfs}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 tool=$top/build/tests/crash/pinned_read
 make -s -C "$top/tests/crash" >&2 || exit 1
 if [ ! -x "$tool" ]; then
-	echo "1..0 # SKIP no $tool: it needs liburing (scripts/install-deps installs liburing-dev)"
+	echo "1..0 # SKIP no $tool: it needs liburing and libibverbs (scripts/install-deps installs liburing-dev and libibverbs-dev)"
 	exit 0
 fi
 img=$(mktemp -p "$top/build" pinned-XXXXXX.img)
@@ -37,7 +48,6 @@ out=$(mktemp -p "$top/build" pinned-XXXXXX.out)
 acks=$(mktemp -p "$top/build" pinned-XXXXXX.acks)
 trap 'rm -f "$img" "$out" "$acks"' EXIT
 chmod 644 "$acks"	# the guest's root reads it through 9p
-name=pinned_read_survives
 # shellcheck source=tests/crash/boots.sh
 . "$top/tests/crash/boots.sh"
 
@@ -49,19 +59,19 @@ cut=$(( RANDOM % (chunks * 8 / 10) + 1 ))
 dst=/mnt/pmem/dst src=/mnt/pmem/src
 
 echo "TAP version 13"
-echo "# seed $seed: cut after ack $cut of $chunks (replay: CRASH_SEED=$seed $0 $fs)"
+echo "# seed $seed: cut after ack $cut of $chunks (replay: CRASH_SEED=$seed ${PINNED_VIA:+PINNED_VIA=$via }$0 $fs)"
 
 # ---- boot 1: copy through the pin, cut -----------------------------------
 rm -f "$img"
 vm --powercut-on @POWERCUT -- sh -c "
 	$tool prepare $dst $src $size $seed || exit 1
-	$tool copy $dst $src $seed $cut"
+	$tool $sub $dst $src $seed $cut"
 if has '^@SKIP'; then
 	echo "1..0 # SKIP $(sed -n 's/^@SKIP //p' "$out" | tr -d '\r' | head -1)"
 	exit 0
 fi
 t "$(booted @POWERCUT; echo $?)" \
-	"boot 1: power cut after ack $cut of $chunks, reads in flight, the pin held (vm/run exit $vm_rc)"
+	"boot 1: power cut after ack $cut of $chunks, $what in flight, the pin held (vm/run exit $vm_rc)"
 cp "$out" "$acks"
 show_failures
 [ "$failed" = 0 ] || { echo "1..$n"; exit 1; }

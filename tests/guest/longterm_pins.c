@@ -38,26 +38,10 @@
 #include "kselftest_harness.h"
 #include "mounts.h"
 
-#ifndef STATX_ATTR_DAX
-#define STATX_ATTR_DAX		0x00200000
-#endif
-
 #define FILE_SIZE	(4UL << 20)
 #define CHUNK		(256UL << 10)
 #define SEED		0x13daf11eULL
 
-/*
- * The kernel does not hear of an unpin: it looks for a file's pinned
- * pages every POLL_MS, and drops its record, with the inode and mount
- * references, once there are none.  So a disable or umount after the
- * last unpin is retried, every STEP_MS, for up to UNPIN_WAIT_MS: a bound
- * for correctness, not a speed check, generous because io_uring drops a
- * killed process's pins from a work item of its own, and a TCG guest on a
- * loaded host may not run it for a while.
- */
-#define POLL_MS		100
-#define STEP_MS		50
-#define UNPIN_WAIT_MS	30000
 
 /* The filesystem on MNT, for mounting it again. */
 static char dev[256], type[64];
@@ -77,43 +61,6 @@ static char dev[256], type[64];
 	ASSERT_EQ(0, __ret)						\
 		TH_LOG("io_uring_register_buffers: %s", strerror(-__ret)); \
 } while (0)
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
-}
-
-static int disable(const char *path)
-{
-	return daxctl(path, 0, 0);
-}
-
-static int unmount(const char *dir)
-{
-	return umount(dir);
-}
-
-/*
- * Call @op(@arg) until it stops failing with EBUSY, for UNPIN_WAIT_MS at
- * most.  0 and the time it took in *@ms, or -errno.
- */
-static int retry_while_busy(int (*op)(const char *), const char *arg,
-			    long *ms)
-{
-	long start = now_ms();
-
-	for (;;) {
-		*ms = now_ms() - start;
-		if (!op(arg))
-			return 0;
-		if (errno != EBUSY || *ms >= UNPIN_WAIT_MS)
-			return -errno;
-		usleep(STEP_MS * 1000);
-	}
-}
 
 static int mount_again(void)
 {
@@ -164,34 +111,28 @@ static bool file_has(const char *path, off_t off, const void *want,
 	return ok;
 }
 
-/*
- * Map @path with @flags (MAP_SHARED or MAP_PRIVATE), try to register the
- * mapping, and say what the kernel answered: 0 or -errno.  Unregisters
- * and unmaps again either way.
- */
+static int pin_ring(void *ring, void *addr, size_t len)
+{
+	return register_range(ring, addr, len);
+}
+
+static void unpin_ring(void *ring)
+{
+	io_uring_unregister_buffers(ring);
+}
+
+/* io_uring_register_buffers() of a whole new mapping: 0 or -errno. */
 static int try_register(struct io_uring *ring, const char *path, int flags,
 			const char *what)
 {
-	void *p;
-	int fd, ret;
+	struct pinner pn = {
+		.pin	= pin_ring,
+		.unpin	= unpin_ring,
+		.ctx	= ring,
+		.call	= "io_uring_register_buffers",
+	};
 
-	fd = open(path, O_RDWR);
-	if (fd < 0)
-		return -errno;
-	p = mmap(NULL, FILE_SIZE, PROT_READ | PROT_WRITE, flags, fd, 0);
-	if (p == MAP_FAILED) {
-		ret = -errno;
-		close(fd);
-		return ret;
-	}
-	ret = register_range(ring, p, FILE_SIZE);
-	printf("# io_uring_register_buffers on %s: %d (%s)\n", what, ret,
-	       strerror(-ret));
-	if (!ret)
-		io_uring_unregister_buffers(ring);
-	munmap(p, FILE_SIZE);
-	close(fd);
-	return ret;
+	return try_pin(&pn, path, FILE_SIZE, flags, what);
 }
 
 FIXTURE(pins) {
@@ -245,15 +186,13 @@ FIXTURE_TEARDOWN(pins)
 /* The control: what stock 6.12 does, and what must not change. */
 TEST_F(pins, plain_fsdax_shared_mapping_is_refused)
 {
-	struct statx stx;
+	int ret;
 
 	/* The same file, made ordinary: only the static state differs. */
 	daxfile_close(self->df);
 	self->df = NULL;
-	ASSERT_EQ(0, daxctl(self->path, 0, 0)) TH_LOG("%s", daxfile_errmsg());
-	ASSERT_EQ(0, statx(AT_FDCWD, self->path, 0, STATX_BASIC_STATS, &stx));
-	ASSERT_NE(0, stx.stx_attributes & STATX_ATTR_DAX)
-		TH_LOG("%s is not a DAX file", self->path);
+	ret = make_plain_dax(self->path);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", self->path, strerror(-ret));
 	EXPECT_EQ(-EOPNOTSUPP, try_register(&self->ring, self->path, MAP_SHARED,
 					    "a plain fsdax MAP_SHARED mapping"));
 }
