@@ -115,7 +115,7 @@ def markdown(by_fs, fmt_size, counted=()):
     parsed = [p for p in parsed if p[1]]
     if not parsed:
         return [], []
-    lines = ["## An append log, five ways", "",
+    lines = ["## An append log, six ways", "",
              "`daxbench applog`: the same records appended one durable "
              "record at a time (method: bench/README.md). Records per second "
              "relative to libpmemlog (= 1), median [min, max] over "
@@ -241,10 +241,12 @@ def checks(parsed, want_fs, counted_fs=()):
         p = next((x for x in parsed if x[0] == fs), None)
         col = "jbd2_handles" if fs == "ext4" else "xfs_trans_allocs"
         sizes = {k[1] for k in p[1]} if p else set()
-        out.append((f"append-log {col} counted per record on {fs} (debug flavour)",
+        out.append((f"append-log {col} and PMD/PTE faults counted per record on "
+                    f"{fs} (debug flavour)",
                     bool(p and p[3]) and all(
-                        per_record(p[3].get((m, size), []), col) is not None
-                        for m in MODES if m not in p[2] for size in sizes)))
+                        per_record(p[3].get((m, size), []), c) is not None
+                        for m in MODES if m not in p[2] for size in sizes
+                        for c in (col, "pmd_faults", "pte_faults"))))
     return out
 
 

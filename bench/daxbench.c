@@ -1851,7 +1851,7 @@ static int cmd_counts(int argc, char **argv)
 /* ---- an application: an append log ---------------------------------- */
 
 /*
- * The same records appended, one durable record at a time, five ways:
+ * The same records appended, one durable record at a time, six ways:
  *
  *   pmlog            examples/pmlog's log on a static file: store the
  *                    record, flush, then store and flush the tail
