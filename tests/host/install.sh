@@ -77,7 +77,7 @@ flags=$(PKG_CONFIG_PATH=$dest$prefix/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$dest 
 	pkg-config --cflags --libs libdaxfile 2>&1) || fail "pkg-config: $flags"
 if cc -Wall -Werror -o "$d/app" "$d/app.c" $flags 2>"$d/err"; then
 	got=$(LD_LIBRARY_PATH=$dest$prefix/lib "$d/app")
-	[ "$got" = "$(make -s -C "$top/lib" print-version) 2 MiB 4" ] ||
+	[ "$got" = "$(make -s --no-print-directory -C "$top/lib" print-version) 2 MiB 4" ] ||
 		fail "installed app printed '$got'"
 else
 	fail "a libdaxfile program does not build against the install:"
