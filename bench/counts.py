@@ -217,15 +217,18 @@ def sweep(data):
     """Thread sweep: per-fault counts from the counting flavour, time
     ratios against 1 thread from the test flavour when it ran."""
     lines = ["Thread sweep, PMD mappings: counts per 1,000 write faults from the "
-             "flavour named in the first column; first-touch time against 1 "
+             "flavour named in the first column; first-touch time and "
+             "steady-state throughput (random 64 B stores + persist, the same "
+             "number per thread) against 1 "
              "thread from the test flavour where it ran (else the same), **TCG "
              "figures** (guest vCPUs on a shared two-core host: only a count "
              "that grows with threads is a finding).", "",
              "| fs | file | threads | faults | handles / commits (ext4) or "
              "transactions / log forces (xfs) per 1,000 faults, first touch | "
              "same, after writeback | lock contentions, first touch "
-             "(system-wide) | first-touch time vs 1 thread |",
-             "|---|---|---:|---:|---|---|---:|---:|"]
+             "(system-wide) | first-touch time vs 1 thread | steady-state "
+             "updates/s vs 1 thread |",
+             "|---|---|---:|---:|---|---|---:|---:|---:|"]
     rows_out = []
     for fs in FSS:
         cf = counts_flavour(data, fs)
@@ -233,6 +236,13 @@ def sweep(data):
         _, crow = data.get((fs, cf), ({}, []))
         _, trow = data.get((fs, tf), ({}, []))
         thr = sorted({r["threads"] for r in crow if r["map"] == "pmd"})
+        def rate(m, t):
+            """Steady-state bytes per second at t threads (test flavour)."""
+            r = next((r for r in trow if r["mode"] == m and r["map"] == "pmd"
+                      and r["phase"] == "steady" and r["threads"] == t), None)
+            return r["bytes"] / r["secs"] if r and r.get("bytes") and r["secs"] \
+                else None
+
         for m in MODES:
             t1 = next((r["secs"] for r in trow if r["mode"] == m and r["map"] == "pmd"
                        and r["phase"] == "first_touch" and r["threads"] == 1), None)
@@ -249,10 +259,12 @@ def sweep(data):
                 def pair(r):
                     return " / ".join(fmt(per_k(r, c)) for c in cols) if r else "-"
                 rel = f"{tt / t1:.2f}" if tt and t1 else "-"
+                s1, st = rate(m, 1), rate(m, t)
+                srel = f"{st / s1:.2f}" if s1 and st else "-"
                 lc = ph["first_touch"].get("lock_contentions")
                 lines.append(f"| {fs} ({cf}) | {m} | {t} | {faults(ph['first_touch'])} | "
                              f"{pair(ph['first_touch'])} | {pair(ph.get('refault'))} | "
-                             f"{'-' if lc is None else lc} | {rel} |")
+                             f"{'-' if lc is None else lc} | {rel} | {srel} |")
                 rows_out.append((fs, m, t, tt / t1 if tt and t1 else None,
                                  [per_k(ph["first_touch"], c) for c in cols]))
     return lines + [""], rows_out
