@@ -85,16 +85,19 @@ static void overlapping_moves(void)
 /*
  * Big copies, several MiB, at a few alignments and overlaps, with the
  * default flags (non-temporal at this size) and temporal ones (copied
- * and flushed block by block).  Overlaps are less than a line, and more
- * than a 4 KiB block, both ways.
+ * and flushed block by block: 1 KiB blocks below 2 MiB, 4 KiB from
+ * there, so sizes on both sides of the switch).  Overlaps are less than
+ * a line, between the two block sizes, and more than a 4 KiB block, both
+ * ways.
  */
 static void large_copies(void)
 {
 	static const size_t sizes[] = {
-		4096, 65536 + 13, (1 << 20) - 1, 3 << 20, (8 << 20) + 71,
+		4096, 65536 + 13, (1 << 20) - 1, (2 << 20) - 1, 2 << 20,
+		3 << 20, (8 << 20) + 71,
 	};
 	static const unsigned int flags[] = { 0, DAXFILE_MEM_TEMPORAL };
-	static const size_t shifts[] = { 40, 4096 + 40, 3 * 4096 + 1 };
+	static const size_t shifts[] = { 40, 1024 + 40, 4096 + 40, 3 * 4096 + 1 };
 	size_t max = (8 << 20) + 71 + 2 * PAD + 4 * 4096;
 	unsigned char *s = malloc(max), *d = malloc(max), *r = malloc(max);
 

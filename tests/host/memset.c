@@ -49,7 +49,10 @@ int main(int argc, char **argv)
 		check_one(d, r, big, PAD + a, (6 << 20) - a, 0, 0);
 		check_one(d, r, big, PAD + a, (1 << 20) + a, 0xff,
 			  DAXFILE_MEM_NONTEMPORAL);
-		/* Temporal: set and flushed 4 KiB block by block. */
+		/* Temporal: set and flushed block by block, 1 KiB blocks
+		 * below 2 MiB and 4 KiB ones from there. */
+		check_one(d, r, big, PAD + a, (64 << 10) + 1021 + a, 0x5d,
+			  DAXFILE_MEM_TEMPORAL);
 		check_one(d, r, big, PAD + a, (3 << 20) + 4093 + a, 0x3c,
 			  DAXFILE_MEM_TEMPORAL);
 	}
