@@ -251,8 +251,12 @@ TEST_F_TIMEOUT(rdma, pmd_mapped_file_registers_and_takes_writes, 120)
 	ASSERT_NE(NULL, src);
 	memset(src, 0x5a, FILE_SIZE);
 	mr = ibv_reg_mr(self->l.pd, p, FILE_SIZE, MR_ACCESS);
-	if (!mr)
+	if (!mr) {
+		int err = errno;	/* for ASSERT_REGISTERED */
+
 		daxfile_close(df);
+		errno = err;
+	}
 	ASSERT_REGISTERED(mr);
 	smr = ibv_reg_mr(self->l.pd, src, FILE_SIZE, 0);
 	ASSERT_NE(NULL, smr) TH_LOG("ibv_reg_mr of DRAM: %s", strerror(errno));
