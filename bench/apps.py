@@ -32,20 +32,17 @@ TITLE = {
     "write_fdatasync": "a plain file: write() at its end + fdatasync()",
     "pwrite_prealloc": "a preallocated, written file: pwrite() + fdatasync()",
 }
-# (counter, title, filesystem)
+# (counter, title, filesystems it applies to), as counts.PER_FAULT
 PER_RECORD = [
-    ("minflt", "minor faults", "ext4"),
-    ("minflt", "minor faults", "xfs"),
-    ("pmd_faults", "PMD faults", "ext4"),
-    ("pmd_faults", "PMD faults", "xfs"),
-    ("pte_faults", "PTE faults", "ext4"),
-    ("pte_faults", "PTE faults", "xfs"),
-    ("jbd2_handles", "jbd2 handles", "ext4"),
-    ("jbd2_fault_handles", "jbd2 handles of page faults", "ext4"),
-    ("jbd2_transactions", "jbd2 commits", "ext4"),
-    ("xfs_trans_allocs", "xfs transactions", "xfs"),
-    ("xfs_trans_commits", "xfs commits", "xfs"),
-    ("xfs_log_forces", "xfs log forces", "xfs"),
+    ("minflt", "minor faults", {"ext4", "xfs"}),
+    ("pmd_faults", "PMD faults", {"ext4", "xfs"}),
+    ("pte_faults", "PTE faults", {"ext4", "xfs"}),
+    ("jbd2_handles", "jbd2 handles", {"ext4"}),
+    ("jbd2_fault_handles", "jbd2 handles of page faults", {"ext4"}),
+    ("jbd2_transactions", "jbd2 commits", {"ext4"}),
+    ("xfs_trans_allocs", "xfs transactions", {"xfs"}),
+    ("xfs_trans_commits", "xfs commits", {"xfs"}),
+    ("xfs_log_forces", "xfs log forces", {"xfs"}),
 ]
 
 
@@ -69,10 +66,11 @@ def parse(recs):
     return out, missing
 
 
-def pair_ratio(data, mode, base, size):
-    """mode's rate against base's, per repetition: (median, min, max)."""
-    b = {x["rep"]: x["rate"] for x in data.get((base, size), [])}
-    rs = [x["rate"] / b[x["rep"]] for x in data.get((mode, size), [])
+def pair_ratio(data, mode, base, key):
+    """mode's rate against base's at key (a record size, or a kv phase),
+    per repetition: (median, min, max)."""
+    b = {x["rep"]: x["rate"] for x in data.get((base, key), [])}
+    rs = [x["rate"] / b[x["rep"]] for x in data.get((mode, key), [])
           if b.get(x["rep"])]
     return (statistics.median(rs), min(rs), max(rs)) if rs else None
 
@@ -147,7 +145,7 @@ def markdown(by_fs, fmt_size, counted=()):
                 cells.append("n/a" if r is None else
                              f"{r[0]:.2f} [{r[1]:.2f}, {r[2]:.2f}]")
             lines.append(f"| {fmt_size(size)} | " + " | ".join(cells) + " |")
-        cols = [c for c in PER_RECORD if c[2] == fs]
+        cols = [c for c in PER_RECORD if fs in c[2]]
         src, said = counted_source(data, cdata, "records per log")
         lines += ["", said, "",
                   "| record | mode | " + " | ".join(t for _, t, _ in cols)
@@ -291,10 +289,7 @@ def kv_parse(recs):
 
 
 def kv_ratio(data, phase):
-    a = {x["rep"]: x["rate"] for x in data.get(("static", phase), [])}
-    b = {x["rep"]: x["rate"] for x in data.get(("fallocated", phase), [])}
-    rs = [a[k] / b[k] for k in a if b.get(k)]
-    return (statistics.median(rs), min(rs), max(rs)) if rs else None
+    return pair_ratio(data, "static", "fallocated", phase)
 
 
 def kv_markdown(by_fs, counted=()):
@@ -318,7 +313,7 @@ def kv_markdown(by_fs, counted=()):
         if missing:
             lines += [f"**{fs}**: not built (no libpmemobj).", ""]
             continue
-        cols = [c for c in PER_RECORD if c[2] == fs and c[0] != "minflt"]
+        cols = [c for c in PER_RECORD if fs in c[2] and c[0] != "minflt"]
         src, said = counted_source(data, cdata, None)
         lines += [f"**{fs}**: {said}", "",
                   "| phase | ops | static vs fallocated | mode | minor faults per op | "

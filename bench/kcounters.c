@@ -163,20 +163,26 @@ static void find_dev(const char *path)
 	fclose(f);
 }
 
+/* The number at the start of the file at path, read with fmt; -1 if none. */
+static long long read_number(const char *path, const char *fmt)
+{
+	long long v = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	if (fscanf(f, fmt, &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
 static long tp_id(const char *dir, const char *event)
 {
 	char path[512];
-	long id = -1;
-	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s/id", dir, event);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &id) != 1)
-		id = -1;
-	fclose(f);
-	return id;
+	return (long)read_number(path, "%lld");
 }
 
 static int tp_open(struct tp_counter *t, long id)
@@ -254,19 +260,11 @@ static int64_t tp_sum(const struct tp_counter *t)
 static int64_t jbd2_txns(void)
 {
 	char path[128];
-	long long v;
-	FILE *f;
 
 	if (!dev_name[0])
 		return -1;
 	snprintf(path, sizeof(path), "/proc/fs/jbd2/%s-8/info", dev_name);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%lld transactions", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
+	return read_number(path, "%lld transactions");
 }
 
 /* The filesystem's xfs statistics: commits (sync + async + empty), forces. */
