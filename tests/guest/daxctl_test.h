@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fiemap.h>
 #include <linux/magic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -124,6 +126,25 @@ static inline bool kmsg_says(int fd, const char *a, const char *b)
 		if (strstr(rec, a) && strstr(rec, b))
 			return true;
 	}
+}
+
+#ifndef FS_IOC_FIEMAP		/* linux/fs.h has it; sys/mount.h clashes */
+#define FS_IOC_FIEMAP	_IOWR('f', 11, struct fiemap)
+#endif
+
+/* Where @fd's first extent starts on the device (FIEMAP, synced), or -1. */
+static inline long long first_block(int fd)
+{
+	struct {
+		struct fiemap map;
+		struct fiemap_extent ext;
+	} fm = { .map = { .fm_length = FIEMAP_MAX_OFFSET,
+			  .fm_extent_count = 1,
+			  .fm_flags = FIEMAP_FLAG_SYNC } };
+
+	if (ioctl(fd, FS_IOC_FIEMAP, &fm) || fm.map.fm_mapped_extents < 1)
+		return -1;
+	return fm.map.fm_extents[0].fe_physical;
 }
 
 #endif /* DAXCTL_TEST_H */

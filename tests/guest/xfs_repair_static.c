@@ -39,19 +39,6 @@ static int scrub_data_fork(int fd, bool repair)
 	return ERR(ioctl(fd, XFS_IOC_SCRUB_METADATA, &sm));
 }
 
-/* The first extent's physical start, from FIEMAP. */
-static long long first_block(int fd)
-{
-	struct {
-		struct fiemap fm;
-		struct fiemap_extent fe[1];
-	} f = { .fm = { .fm_length = ~0ULL, .fm_extent_count = 1 } };
-
-	if (ioctl(fd, FS_IOC_FIEMAP, &f) || f.fm.fm_mapped_extents < 1)
-		return -1;
-	return f.fe[0].fe_physical;
-}
-
 FIXTURE(repair) {
 	char path[64];
 	int fd;
