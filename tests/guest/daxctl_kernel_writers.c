@@ -10,7 +10,9 @@
  *    vm/run makes.
  *  - xfs's always_cow debug knob (/sys/fs/xfs/debug/always_cow, set before
  *    mount, CONFIG_XFS_DEBUG: the debug kernel) makes every write move
- *    blocks, so enabling any file on such a mount is EINVAL.
+ *    blocks, so enabling any file on such a mount is EINVAL.  A file made
+ *    static before keeps its state on disk into such a mount, and is
+ *    written in place there: its blocks stay put.
  * Each case remounts /mnt/pmem and puts it back as it was.  On the kernels
  * kernel/build.sh makes (DAXFILE_KERNEL test or debug), whose config has
  * what a case needs, a missing piece fails the case instead of skipping it.
@@ -21,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/quota.h>
 #include <sys/stat.h>
@@ -313,6 +316,52 @@ TEST_F(always_cow, enable_is_einval)
 		SKIP(return, "xfs without reflink (-m reflink=0): no always_cow");
 	EXPECT_EQ(-EINVAL, daxctl_err(fd, NULL, DAXCTL_F_STATIC, 0));
 	EXPECT_EQ(0, daxctl_err(fd, NULL, DAXCTL_F_GET, 0));
+	close(fd);
+}
+
+/*
+ * The knob is read at mount, but a static state is on disk: a file made
+ * static without it is still static with it, and must not be copied.
+ */
+TEST_F(always_cow, file_made_static_before_is_written_in_place)
+{
+	static char page[SZ_4K];
+	long long before;
+	char *p;
+	int fd;
+
+	if (run("xfs_info " MNT " | grep -q 'reflink=1'"))
+		SKIP(return, "xfs without reflink (-m reflink=0): no always_cow");
+	ASSERT_EQ(0, write_sysfs(ALWAYS_COW, "0"));
+	ASSERT_EQ(0, remount(self->dev, self->type, NULL));
+	fd = write_file(self->path, FILE_SIZE);
+	ASSERT_LE(0, fd) TH_LOG("writing %s: %s", self->path, strerror(errno));
+	ASSERT_EQ(0, daxctl_err(fd, NULL, DAXCTL_F_STATIC, 0));
+	before = first_block(fd);
+	ASSERT_LE(0, before);
+	close(fd);
+	ASSERT_EQ(0, write_sysfs(ALWAYS_COW, "1"));
+	ASSERT_EQ(0, remount(self->dev, self->type, NULL));
+
+	fd = open(self->path, O_RDWR);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(DAXCTL_F_STATIC, daxctl_err(fd, NULL, DAXCTL_F_GET, 0));
+	memset(page, 0x5a, sizeof(page));
+	EXPECT_EQ((ssize_t)sizeof(page), pwrite(fd, page, sizeof(page), 0))
+		TH_LOG("pwrite: %s", strerror(errno));
+	p = mmap(NULL, FILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	p[0] = 0x33;		/* a SIGBUS here fails the case too */
+	p[FILE_SIZE / 2] = 0x33;
+	munmap(p, FILE_SIZE);
+	EXPECT_EQ(before, first_block(fd));
+	EXPECT_EQ(2, pread(fd, page, 2, 0));
+	EXPECT_TRUE(page[0] == 0x33 && page[1] == 0x5a);
+	EXPECT_EQ(1, pread(fd, page, 1, FILE_SIZE / 2));
+	EXPECT_EQ(0x33, page[0]);
+	/* Enabling it again is still refused on this mount; it stays static. */
+	EXPECT_EQ(-EINVAL, daxctl_err(fd, NULL, DAXCTL_F_STATIC, 0));
+	EXPECT_EQ(DAXCTL_F_STATIC, daxctl_err(fd, NULL, DAXCTL_F_GET, 0));
 	close(fd);
 }
 

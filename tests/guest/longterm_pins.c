@@ -9,6 +9,8 @@
  * is gone, and works again soon after unregistering, closing the ring or
  * killing the pinner; umount fails with EBUSY while a pin holds the mount,
  * and after umount -l the filesystem lives until the last pin goes.
+ * Changing the size of a pinned file fails at once with ETXTBSY, as for
+ * any static file; it does not wait for the pin to go.
  * Skips where the kernel lacks the feature (the registration fails with
  * EOPNOTSUPP and there is no daxfile_longterm_pin in /proc/kallsyms).
  * Runs on /mnt/pmem, which it unmounts and mounts again.
@@ -23,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -437,6 +440,89 @@ TEST_F_TIMEOUT(pins, disable_racing_pins_never_leaves_a_pin_on_an_ordinary_file,
 	/* The toggler may have been killed between disable and enable. */
 	if (daxctl(self->path, DAXCTL_F_GET, 0) != DAXCTL_F_STATIC)
 		EXPECT_EQ(0, daxctl(self->path, DAXCTL_F_STATIC, 4096));
+}
+
+static void on_alarm(int sig)
+{
+}
+
+/*
+ * 0 or -errno of @call(@fd, @len), given @secs to return: past them an
+ * alarm interrupts it, and it fails with EINTR.
+ */
+static int within(int secs, int call(int fd, off_t len), int fd, off_t len)
+{
+	struct sigaction sa = { .sa_handler = on_alarm }, old;
+	int ret;
+
+	sigaction(SIGALRM, &sa, &old);	/* no SA_RESTART: the call ends */
+	alarm(secs);
+	ret = call(fd, len) ? -errno : 0;
+	alarm(0);
+	sigaction(SIGALRM, &old, NULL);
+	return ret;
+}
+
+static int grow(int fd, off_t len)
+{
+	return ftruncate(fd, len);
+}
+
+static int punch(int fd, off_t len)
+{
+	return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+			 len);
+}
+
+#ifndef FICLONE			/* linux/fs.h clashes with sys/mount.h */
+#define FICLONE		_IOW(0x94, 9, int)
+#endif
+
+static int clone_dst = -1;
+
+/* Clone all of @fd into clone_dst: reading @fd is all it takes of it. */
+static int clone_from(int fd, off_t len)
+{
+	return ioctl(clone_dst, FICLONE, fd);
+}
+
+/*
+ * A static file's size and map never change, pinned or not: refusing a
+ * change must not first wait for the pins to go (xfs breaks DAX layouts
+ * before it checks the new size, and that waits for every pinned page).
+ */
+TEST_F_TIMEOUT(pins, changes_are_refused_at_once_while_pinned, 120)
+{
+	int fd = open(self->path, O_RDWR), plain, ret;
+
+	ASSERT_LE(0, fd);
+	ASSERT_PINNED(register_range(&self->ring, daxfile_addr(self->df),
+				     FILE_SIZE));
+	EXPECT_EQ(-ETXTBSY, within(20, grow, fd, 2 * FILE_SIZE))
+		TH_LOG("ftruncate to twice the size (EINTR: still waiting "
+		       "for the pin after 20 s)");
+	EXPECT_EQ(-ETXTBSY, within(20, grow, fd, FILE_SIZE / 2));
+	EXPECT_EQ(-ETXTBSY, within(20, punch, fd, CHUNK));
+	EXPECT_EQ(0, within(20, grow, fd, FILE_SIZE));	/* the same size */
+
+	/*
+	 * xfs breaks both files' layouts before it refuses a clone.  The
+	 * control, a clone of a plain file, says whether this filesystem
+	 * clones at all (not ext4, nor xfs with reflink=0: EOPNOTSUPP).
+	 */
+	clone_dst = open(self->src, O_CREAT | O_TRUNC | O_RDWR, 0644);
+	ASSERT_LE(0, clone_dst);
+	plain = open(MNT, O_TMPFILE | O_RDWR, 0600);
+	ASSERT_LE(0, plain);
+	ret = clone_from(plain, 0) ? -errno : 0;
+	close(plain);
+	EXPECT_EQ(ret ? ret : -ETXTBSY, within(20, clone_from, fd, 0))
+		TH_LOG("FICLONE from the pinned file into %s (a plain file: %s)",
+		       self->src, ret ? strerror(-ret) : "cloned");
+	close(clone_dst);
+	EXPECT_EQ(DAXCTL_F_STATIC, daxctl(self->path, DAXCTL_F_GET, 0));
+	EXPECT_EQ(0, io_uring_unregister_buffers(&self->ring));
+	close(fd);
 }
 
 /* A pin holds the mount it was taken through. */
