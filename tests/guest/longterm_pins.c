@@ -9,8 +9,8 @@
  * is gone, and works again soon after unregistering, closing the ring or
  * killing the pinner; umount fails with EBUSY while a pin holds the mount,
  * and after umount -l the filesystem lives until the last pin goes.
- * Changing the size of a pinned file fails at once with ETXTBSY, as for
- * any static file; it does not wait for the pin to go.
+ * Truncating, punching or cloning a pinned file fails at once with
+ * ETXTBSY, as for any static file; it does not wait for the pin to go.
  * Skips where the kernel lacks the feature (the registration fails with
  * EOPNOTSUPP and there is no daxfile_longterm_pin in /proc/kallsyms).
  * Runs on /mnt/pmem, which it unmounts and mounts again.
@@ -24,8 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -488,8 +488,9 @@ static int clone_from(int fd, off_t len)
 
 /*
  * A static file's size and map never change, pinned or not: refusing a
- * change must not first wait for the pins to go (xfs breaks DAX layouts
- * before it checks the new size, and that waits for every pinned page).
+ * change must not first wait for the pins to go.  xfs breaks a file's DAX
+ * layouts, which waits for every pinned page, before it refuses a size
+ * change or a clone.
  */
 TEST_F_TIMEOUT(pins, changes_are_refused_at_once_while_pinned, 120)
 {
