@@ -47,8 +47,12 @@ check "a kernel that dies after init is not booted again" \
 	eval '[ "$(cat "$runs/runs" 2>/dev/null | wc -l)" = 1 ]'
 check "and is reported with the harness status" eval '[ $rc = 125 ]'
 
-"$top/vm/run" --timeout 300 -- true >"$out" 2>&1
+# An early emulator flake may cost a boot here too; the command still
+# runs once.
+rm -f "$runs/runs"
+"$top/vm/run" --timeout 300 --rw "$runs" -- sh -c "echo ran >>$runs/runs" \
+	>"$out" 2>&1
 rc=$?
 check "a healthy boot runs the command once" \
-	eval '[ $rc = 0 ] && ! grep -q "booting again" "$out"'
+	eval '[ $rc = 0 ] && [ "$(cat "$runs/runs" 2>/dev/null | wc -l)" = 1 ]'
 exit $failed
