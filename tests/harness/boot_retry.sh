@@ -12,6 +12,9 @@ runs=$(mktemp -d -p "$top/build")
 trap 'rm -rf "$out" "$runs"' EXIT
 n=0 failed=0
 
+# How many boots got as far as the command (a line each in $runs/runs).
+command_runs() { cat "$runs/runs" 2>/dev/null | wc -l; }
+
 check() {	# check DESCRIPTION COMMAND...
 	n=$((n + 1))
 	if "${@:2}"; then
@@ -44,7 +47,7 @@ check "and still fails with the harness status, naming the panic" \
 	>"$out" 2>&1
 rc=$?
 check "a kernel that dies after init is not booted again" \
-	eval '[ "$(cat "$runs/runs" 2>/dev/null | wc -l)" = 1 ]'
+	eval '[ "$(command_runs)" = 1 ]'
 check "and is reported with the harness status" eval '[ $rc = 125 ]'
 
 # An early emulator flake may cost a boot here too; the command still
@@ -54,5 +57,5 @@ rm -f "$runs/runs"
 	>"$out" 2>&1
 rc=$?
 check "a healthy boot runs the command once" \
-	eval '[ $rc = 0 ] && [ "$(cat "$runs/runs" 2>/dev/null | wc -l)" = 1 ]'
+	eval '[ $rc = 0 ] && [ "$(command_runs)" = 1 ]'
 exit $failed
