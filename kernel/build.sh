@@ -48,6 +48,9 @@ extract_tree() {
 	tar -xf "$tarball" -C "$tree.tmp" --strip-components=1
 	mv "$tree.tmp" "$tree"
 	git_tree init -q -b daxfile
+	# git am after adding 80,000 loose objects starts an automatic gc,
+	# which repacks the tree in the background, beside builds and VMs.
+	git_tree config gc.auto 0
 	# Debian's tarball carries a .gitignore that hides the whole tree.
 	git_tree add -A -f .
 	git_tree commit -q -m "linux-source-6.12 $version (Debian)"
