@@ -32,7 +32,7 @@ test:
 	tests/run
 
 # make test, and every guest test on both kernels and the on-disk state's
-# power-cut tests on the debug kernel: more than CI's 90 minutes.
+# racing first enables on the debug kernel: more than CI's 90 minutes.
 test-extended:
 	tests/run --extended
 
