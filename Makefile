@@ -41,8 +41,11 @@ demo: deps
 	$(MAKE) userspace
 	examples/demo
 
+# The guest checks each cut with fsck: Debian's e2fsck and xfs_repair
+# refuse a filesystem with the static_dax feature, fsprogs/build's don't.
 crash: deps
 	kernel/build.sh test
+	fsprogs/build
 	$(MAKE) userspace
 	tests/crash/run --rounds $(ROUNDS)
 
@@ -58,8 +61,10 @@ lint:
 
 # Upstream xfstests on the patched and the stock kernel, ext4 and xfs on
 # pmem: a table, and a non-zero exit on any regression.  See README.md.
+# fstests checks each filesystem after each test (fsprogs: as for crash).
 fstests: deps
 	kernel/build.sh test stock
+	fsprogs/build
 	tests/fstests/build
 	tests/fstests/run $(FSTESTS_ARGS)
 
