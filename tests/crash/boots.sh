@@ -4,6 +4,9 @@
 # (static_flag_*.sh): a TAP line per check, and the guest's output.
 # The caller sets name, fs, top, img and out.
 
+# The checks below run the patched fsck in the guest.
+"$top/tests/crash/need-fsprogs" "$name" || exit 1
+
 n=0 failed=0
 
 # The fsck commands: Debian's own (in /sbin), and the patched ones PATH
