@@ -11,7 +11,7 @@ deps:
 	scripts/install-deps
 
 # The patched kernel, both flavours (rebuilt only when something changed).
-kernel:
+kernel: deps
 	kernel/build.sh test debug
 
 # The patched e2fsprogs and xfsprogs the guest runs (ditto).
@@ -28,12 +28,13 @@ userspace:
 	$(if $(wildcard bench/Makefile),$(MAKE) -C bench)
 
 # Everything from a fresh machine: deps, kernels, build, host and VM suites.
-test:
+# deps first here too: tests/run is Python, which install-deps installs.
+test: deps
 	tests/run
 
 # make test, and every guest test on both kernels and the on-disk state's
 # racing first enables on the debug kernel: more than CI's 90 minutes.
-test-extended:
+test-extended: deps
 	tests/run --extended
 
 demo: deps
@@ -56,7 +57,7 @@ bench: deps
 	$(MAKE) userspace
 	bench/run
 
-lint:
+lint: deps
 	scripts/lint
 
 # Upstream xfstests on the patched and the stock kernel, ext4 and xfs on
@@ -69,7 +70,7 @@ fstests: deps
 	tests/fstests/run $(FSTESTS_ARGS)
 
 # checkpatch --strict over the series, and a build of every patch in turn.
-checkpatch:
+checkpatch: deps
 	kernel/check-series
 
 install:
