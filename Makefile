@@ -14,8 +14,9 @@ deps:
 kernel: deps
 	kernel/build.sh test debug
 
-# The patched e2fsprogs and xfsprogs the guest runs (ditto).
-fsprogs:
+# The patched e2fsprogs and xfsprogs the guest runs (ditto).  After deps:
+# both install packages, and apt runs one at a time.
+fsprogs: deps
 	fsprogs/build
 
 userspace:
@@ -44,9 +45,8 @@ demo: deps
 
 # The guest checks each cut with fsck: Debian's e2fsck and xfs_repair
 # refuse a filesystem with the static_dax feature, fsprogs/build's don't.
-crash: deps
+crash: deps fsprogs
 	kernel/build.sh test
-	fsprogs/build
 	$(MAKE) userspace
 	tests/crash/run --rounds $(ROUNDS)
 
@@ -63,9 +63,8 @@ lint: deps
 # Upstream xfstests on the patched and the stock kernel, ext4 and xfs on
 # pmem: a table, and a non-zero exit on any regression.  See README.md.
 # fstests checks each filesystem after each test (fsprogs: as for crash).
-fstests: deps
+fstests: deps fsprogs
 	kernel/build.sh test stock
-	fsprogs/build
 	tests/fstests/build
 	tests/fstests/run $(FSTESTS_ARGS)
 
