@@ -5,7 +5,7 @@
 # The caller sets name, fs, top, img and out.
 
 # The checks below run the patched fsck in the guest.
-"$top/tests/crash/need-fsprogs" "$name" || exit 1
+"$top/fsprogs/build" --check "$name" || exit 1
 
 n=0 failed=0
 

@@ -33,7 +33,7 @@ if [ "$fs" != xfs ]; then
 	echo "ok 1 - $name # SKIP reflink and CoW forks are xfs's"
 	exit 0
 fi
-"$top/tests/crash/need-fsprogs" "$name" || exit 1
+"$top/fsprogs/build" --check "$name" || exit 1
 [ -x "$daxfile" ] || make -s -C "$top/tools" >&2 || {
 	echo "not ok 1 - $name: cannot build $daxfile"
 	exit 1
