@@ -35,8 +35,10 @@ test:
 	@command -v python3 >/dev/null || scripts/install-deps
 	tests/run
 
-# make test, and every guest test on both kernels and the on-disk state's
-# racing first enables on the debug kernel: more than CI's 90 minutes.
+# make test, and every guest test on both kernels, the on-disk state's
+# racing first enables on the debug kernel and the power-cut scripts the
+# short rounds repeat (tests/run's EXTENDED_CRASH): more than CI's 90
+# minutes.
 test-extended:
 	@command -v python3 >/dev/null || scripts/install-deps
 	tests/run --extended
