@@ -36,9 +36,8 @@ test:
 	tests/run
 
 # make test, and every guest test on both kernels, the on-disk state's
-# racing first enables on the debug kernel and the power-cut scripts the
-# short rounds repeat (tests/run's EXTENDED_CRASH): more than CI's 90
-# minutes.
+# racing first enables on the debug kernel and the stock-kernel power-cut
+# controls (tests/run's EXTENDED_CRASH): more than CI's 90 minutes.
 test-extended:
 	@command -v python3 >/dev/null || scripts/install-deps
 	tests/run --extended
